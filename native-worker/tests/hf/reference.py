@@ -1,0 +1,137 @@
+"""HF transformers + PEFT reference for the engine's `dump` and `train` (contract: engine-contract, docs/crosscheck.md).
+
+    reference.py SPEC.json OUT_DIR [--mode dump|train] [--dtype float32|float64]
+
+dump:  OUT_DIR/<job>.safetensors with `loss` [1], `logits` [T, vocab] (the first micro-batch's examples
+       concatenated), `n_targets` [1] and `grad.<PEFT key>` for every LoRA weight: one forward+backward of the first
+       optimizer step, no update. Also self-checks the hand-computed loss against HF's labels-based loss.
+train: `steps` AdamW steps with transformers' schedule and clip_grad_norm_, then OUT_DIR/<job>/ holds the adapter
+       written by PEFT's save_pretrained and metrics.jsonl (step, loss, lr, tokens, grad_norm per optimizer step).
+--dtype float64 computes in double precision (outputs are still fp32): it measures how far fp32 itself is from
+the exact answer, which is what the cross-check's tolerances are set from.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+from safetensors.torch import save_file
+from transformers import (
+    get_constant_schedule_with_warmup,
+    get_cosine_schedule_with_warmup,
+    get_linear_schedule_with_warmup,
+)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from gtok import Example, read_gtok  # noqa: E402
+from data_order import micro_batch, step_examples  # noqa: E402
+from lora_model import load_job_model, lora_parameters  # noqa: E402
+from spec import JobSpec, Spec, SpecError, load_spec  # noqa: E402
+from step_loss import hf_labels_loss, step_forward_backward, target_ce_sum, example_logits  # noqa: E402
+
+SELF_CHECK_RTOL = 1e-5
+
+
+class SelfCheckError(RuntimeError):
+    """The hand-computed loss disagrees with HF's own loss: the reference itself is wrong."""
+
+
+def check_loss_matches_hf(model: torch.nn.Module, example: Example, job_id: str) -> None:
+    with torch.no_grad():
+        ce_sum = target_ce_sum(example_logits(model, example), example)
+    manual = float(ce_sum) / int(example.mask[1:].sum())
+    hf = hf_labels_loss(model, example)
+    if abs(manual - hf) > SELF_CHECK_RTOL * abs(hf):
+        raise SelfCheckError(f"job '{job_id}': hand-computed loss {manual!r} != HF labels loss {hf!r}")
+
+
+def dump_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> None:
+    examples = read_gtok(job.tokens)
+    model = load_job_model(spec.model, job, dtype)
+    check_loss_matches_hf(model, examples[0], job.id)
+    params = lora_parameters(model)
+    # With grad_accum > 1 the step loss would span micro-batches the dump's logits do not show; the contract dumps
+    # one micro-batch per step.
+    if job.grad_accum != 1:
+        raise SpecError(f"job '{job.id}': dump needs grad_accum 1, got {job.grad_accum}")
+    batch = [examples[i] for i in micro_batch(0, job.micro_batch_size, len(examples))]
+    model.zero_grad(set_to_none=True)
+    loss, logits, n_targets = step_forward_backward(model, batch)
+    tensors = {
+        "loss": torch.tensor([loss], dtype=torch.float32),
+        "logits": torch.cat(logits).to(torch.float32).contiguous(),
+        "n_targets": torch.tensor([n_targets], dtype=torch.float32),
+    }
+    for key, p in params.items():
+        tensors[f"grad.{key}"] = p.grad.detach().to(torch.float32).contiguous()
+    save_file(tensors, os.path.join(out_dir, f"{job.id}.safetensors"))
+
+
+def make_schedule(job: JobSpec, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+    if job.schedule_type == "constant":
+        return get_constant_schedule_with_warmup(optimizer, num_warmup_steps=job.warmup_steps)
+    if job.schedule_type == "linear":
+        return get_linear_schedule_with_warmup(optimizer, job.warmup_steps, num_training_steps=job.steps)
+    return get_cosine_schedule_with_warmup(optimizer, job.warmup_steps, num_training_steps=job.steps)
+
+
+def train_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> None:
+    examples = read_gtok(job.tokens)
+    torch.manual_seed(job.seed)
+    model = load_job_model(spec.model, job, dtype)
+    params = list(lora_parameters(model).values())
+    opt = job.optimizer
+    optimizer = torch.optim.AdamW(params, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=opt.weight_decay)
+    schedule = make_schedule(job, optimizer)
+    job_dir = os.path.join(out_dir, job.id)
+    os.makedirs(job_dir, exist_ok=True)
+    metrics = []
+    for step in range(job.steps):
+        batch = [examples[i] for i in step_examples(step, job.micro_batch_size, job.grad_accum, len(examples))]
+        optimizer.zero_grad(set_to_none=True)
+        loss, _, _ = step_forward_backward(model, batch)
+        if opt.max_grad_norm > 0:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, opt.max_grad_norm))
+        else:
+            grad_norm = float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])))
+        lr = optimizer.param_groups[0]["lr"]
+        optimizer.step()
+        schedule.step()
+        metrics.append({"step": step, "loss": loss, "lr": lr, "tokens": int(sum(len(e.tokens) for e in batch)),
+                        "grad_norm": grad_norm})
+    model.to(torch.float32)
+    model.save_pretrained(job_dir)
+    with open(os.path.join(job_dir, "metrics.jsonl"), "w") as f:
+        for line in metrics:
+            f.write(json.dumps(line) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec")
+    parser.add_argument("out_dir")
+    parser.add_argument("--mode", choices=["dump", "train"], default="dump")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--job", action="append", help="run only these job ids (default: all)")
+    args = parser.parse_args()
+    dtype = getattr(torch, args.dtype)
+    torch.use_deterministic_algorithms(True)
+    try:
+        spec = load_spec(args.spec)
+        jobs = [j for j in spec.jobs if not args.job or j.id in args.job]
+        if args.job and len(jobs) != len(set(args.job)):
+            raise SpecError(f"{args.spec}: no job with id in {args.job}")
+        os.makedirs(args.out_dir, exist_ok=True)
+        for job in jobs:
+            (dump_job if args.mode == "dump" else train_job)(spec, job, args.out_dir, dtype)
+    except (SpecError, SelfCheckError, ValueError, OSError) as e:
+        print(f"reference: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
