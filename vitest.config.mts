@@ -1,12 +1,15 @@
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
 
 // SWC (not esbuild/oxc) transforms the sources so NestJS gets its decorator metadata.
 const alias = {
-  '@grove/contracts': resolve(__dirname, 'libs/contracts/src/index.ts'),
-  '@grove/datasets': resolve(__dirname, 'libs/datasets/src/index.ts'),
-  '@grove/scheduler': resolve(__dirname, 'libs/scheduler/src/index.ts'),
+  '@grove/contracts': resolve(root, 'libs/contracts/src/index.ts'),
+  '@grove/datasets': resolve(root, 'libs/datasets/src/index.ts'),
+  '@grove/scheduler': resolve(root, 'libs/scheduler/src/index.ts'),
 };
 
 export default defineConfig({
@@ -27,6 +30,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          globalSetup: ['apps/control-plane/src/testing/global-setup.ts'],
         },
       },
     ],

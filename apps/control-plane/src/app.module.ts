@@ -1,0 +1,90 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
+import { VALIDATION_QUEUE } from '@grove/contracts';
+import { diskStorage } from 'multer';
+import { LoggerModule } from 'nestjs-pino';
+import { ZodValidationPipe } from 'nestjs-zod';
+import { join, resolve } from 'node:path';
+import { AuthGuard } from './auth/auth.guard';
+import { TokensController } from './auth/tokens.controller';
+import { TokensRepository } from './auth/tokens.repository';
+import { TokensService } from './auth/tokens.service';
+import { ApiErrorFilter } from './common/api-error.filter';
+import { UploadCleanupInterceptor } from './common/upload-cleanup.interceptor';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { DatasetsController } from './datasets/datasets.controller';
+import { DatasetsRepository } from './datasets/datasets.repository';
+import { DatasetsService } from './datasets/datasets.service';
+import { HealthController } from './health/health.controller';
+import { IdempotencyModule } from './idempotency/idempotency.module';
+import { JobEventsListener } from './jobs/job-events.listener';
+import { JobsController } from './jobs/jobs.controller';
+import { JobsRepository } from './jobs/jobs.repository';
+import { JobsService } from './jobs/jobs.service';
+import { ModelsController } from './models/models.controller';
+import { ModelsRepository } from './models/models.repository';
+import { ModelsService } from './models/models.service';
+import { StorageModule } from './storage/storage.module';
+import { TeamsController } from './teams/teams.controller';
+import { TeamsRepository } from './teams/teams.repository';
+import { TeamsService } from './teams/teams.service';
+import { ValidationProcessor } from './validation/validation.processor';
+import { ValidationQueue } from './validation/validation.queue';
+import { ValidationReconciler } from './validation/validation.reconciler';
+import { ValidationService } from './validation/validation.service';
+
+@Module({})
+export class AppModule {
+  /** The whole control plane for one typed config; the validation worker runs here unless disabled. */
+  static forRoot(config: AppConfig): DynamicModule {
+    const redis = new URL(config.redisUrl);
+    const worker = config.runValidationWorker ? [ValidationProcessor, ValidationReconciler] : [];
+    return {
+      module: AppModule,
+      imports: [
+        { module: class ConfigModule {}, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] },
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+          },
+        }),
+        DatabaseModule,
+        StorageModule,
+        IdempotencyModule,
+        MulterModule.register({
+          storage: diskStorage({ destination: join(resolve(config.dataDir), 'tmp') }),
+          limits: { fileSize: config.maxUploadBytes, files: 3, fields: 10 },
+        }),
+        BullModule.forRoot({
+          connection: {
+            host: redis.hostname,
+            port: Number(redis.port || 6379),
+            password: redis.password || undefined,
+            db: Number(redis.pathname.slice(1) || 0),
+            maxRetriesPerRequest: null,
+          },
+        }),
+        BullModule.registerQueue({ name: VALIDATION_QUEUE }),
+      ],
+      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: UploadCleanupInterceptor },
+        TeamsRepository, TeamsService,
+        TokensRepository, TokensService,
+        DatasetsRepository, DatasetsService,
+        ModelsRepository, ModelsService,
+        JobsRepository, JobsService, JobEventsListener,
+        ValidationQueue, ValidationService,
+        ...worker,
+      ],
+    };
+  }
+}

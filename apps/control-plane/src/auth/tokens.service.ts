@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { Role } from '@grove/contracts';
+import { ApiError } from '../common/api-error';
+import { newId } from '../common/ids';
+import { TeamsService } from '../teams/teams.service';
+import type { Principal } from './principal';
+import { displayPrefix, hashTokenSecret, newTokenSecret } from './token-secret';
+import { TokensRepository, type TokenRecord } from './tokens.repository';
+
+const CACHE_TTL_MS = 5_000;
+
+/** Issues, resolves and revokes API tokens. Resolution is cached briefly; revocation here clears the cache at once. */
+@Injectable()
+export class TokensService {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    private readonly tokens: TokensRepository,
+    private readonly teams: TeamsService,
+  ) {}
+
+  async issue(input: { teamId: string; name: string; role: Role; expiresAt?: Date }): Promise<TokenRecord & { secret: string }> {
+    await this.teams.get(input.teamId);
+    const secret = newTokenSecret();
+    const record = await this.tokens.create({
+      id: newId('tok'),
+      teamId: input.teamId,
+      name: input.name,
+      role: input.role,
+      prefix: displayPrefix(secret),
+      secretHash: hashTokenSecret(secret),
+      expiresAt: input.expiresAt ?? null,
+    });
+    return { ...record, secret };
+  }
+
+  async resolve(secret: string, now = new Date()): Promise<Principal | null> {
+    const hash = hashTokenSecret(secret);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now.getTime()) return cached.principal;
+    const token = await this.tokens.findBySecretHash(hash);
+    const valid = token && !token.revokedAt && (!token.expiresAt || token.expiresAt > now);
+    const principal = valid ? { tokenId: token.id, teamId: token.teamId, role: token.role } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal, until: now.getTime() + CACHE_TTL_MS });
+    return principal;
+  }
+
+  list(): Promise<TokenRecord[]> {
+    return this.tokens.list();
+  }
+
+  async revoke(id: string): Promise<TokenRecord> {
+    const token = await this.tokens.findById(id);
+    if (!token) throw ApiError.notFound('token', id);
+    const revoked = token.revokedAt ? token : await this.tokens.revoke(id, new Date());
+    this.cache.clear();
+    return revoked;
+  }
+
+  /** Creates an admin token for the named team unless an active admin token exists (or `force`). */
+  async bootstrapAdmin(teamName: string, force: boolean): Promise<(TokenRecord & { secret: string }) | null> {
+    if (!force && (await this.tokens.countAdmins()) > 0) return null;
+    const team = await this.teams.ensure(teamName);
+    return this.issue({ teamId: team.id, name: 'bootstrap admin', role: 'admin' });
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const configSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: z.string().url(),
+  REDIS_URL: z.string().url(),
+  GROVE_DATA_DIR: z.string().default('.data/artifacts'),
+  GROVE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(512 * 1024 * 1024),
+  GROVE_MAX_REPORTED_ERRORS: z.coerce.number().int().min(1).max(1000).default(20),
+  GROVE_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  GROVE_VALIDATION_WORKER: z.enum(['true', 'false']).default('true'),
+  GROVE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Typed configuration, read from the environment once at boot. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  dataDir: string;
+  maxUploadBytes: number;
+  maxReportedErrors: number;
+  validationConcurrency: number;
+  /** Whether this process also runs the validation stage (off for API-only replicas). */
+  runValidationWorker: boolean;
+  dbPoolSize: number;
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    host: c.HOST,
+    port: c.PORT,
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    dataDir: c.GROVE_DATA_DIR,
+    maxUploadBytes: c.GROVE_MAX_UPLOAD_BYTES,
+    maxReportedErrors: c.GROVE_MAX_REPORTED_ERRORS,
+    validationConcurrency: c.GROVE_VALIDATION_CONCURRENCY,
+    runValidationWorker: c.GROVE_VALIDATION_WORKER === 'true',
+    dbPoolSize: c.GROVE_DB_POOL_SIZE,
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,41 @@
+import type { Hyperparameters, JobStatus } from '@grove/contracts';
+
+export interface JobRecord {
+  id: string;
+  teamId: string;
+  modelId: string;
+  modelName: string;
+  trainingFileId: string;
+  validationFileId: string | null;
+  status: JobStatus;
+  hyperparameters: Hyperparameters;
+  priority: number;
+  suffix: string | null;
+  metadata: Record<string, string>;
+  stats: unknown;
+  tokenFileKey: string | null;
+  validationTokenFileKey: string | null;
+  error: { code: string; message: string; details?: unknown } | null;
+  trainedTokens: bigint | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface JobEventRecord {
+  id: bigint;
+  jobId: string;
+  level: 'info' | 'warn' | 'error';
+  type: string;
+  message: string;
+  data: unknown;
+  createdAt: Date;
+}
+
+export type NewJobEvent = Pick<JobEventRecord, 'level' | 'type' | 'message'> & { data?: unknown };
+
+export interface JobFilter {
+  status?: JobStatus;
+  modelId?: string;
+  metadata?: Record<string, string>;
+}

@@ -1,0 +1,20 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { VALIDATION_QUEUE, type ValidationMessage } from '@grove/contracts';
+import type { Queue } from 'bullmq';
+
+/** Producer side of the validation stage. The message is only the job id; the BullMQ job id dedupes deliveries. */
+@Injectable()
+export class ValidationQueue {
+  constructor(@InjectQueue(VALIDATION_QUEUE) private readonly queue: Queue<ValidationMessage>) {}
+
+  async enqueue(jobId: string): Promise<void> {
+    await this.queue.add('validate', { jobId }, {
+      jobId,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    });
+  }
+}

@@ -1,0 +1,6 @@
+export * from './error-codes';
+export * from './job-spec';
+export * from './job-status';
+export * from './priority';
+export * from './queues';
+export * from './roles';
