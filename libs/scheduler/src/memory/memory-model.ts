@@ -1,0 +1,148 @@
+import type { Calibration } from '../calibration/calibration';
+import { SchedulerError } from '../errors';
+import { RidgeLeastSquares } from '../fit/ridge-least-squares';
+import type { JobShape } from '../models/job-shape';
+import { countBaseParams, countLoraParams, type ModelConfig } from '../models/model-config';
+
+const GIB = 1024 ** 3;
+
+export interface MemoryModelOptions {
+  /** Ridge penalty of the correction fit, in GiB² units. */
+  readonly ridgeLambda?: number;
+  /** An OOM says the peak exceeded the GPU by an unknown amount; it is recorded as capacity × (1 + this). */
+  readonly oomOvershootFraction?: number;
+  /** Weight of an OOM sample relative to a measured peak; high so one OOM forbids the same placement. */
+  readonly oomWeight?: number;
+}
+
+/**
+ * Predicts the peak GPU memory of one engine process co-training LoRA jobs of one base model:
+ *
+ *   peak = context + baseWeights + Σ_jobs (loraState + activations) + correction
+ *   correction = β0 + β1·ΣB·L + β2·ΣB·L²      (online ridge least squares on measured − analytic)
+ *
+ * per (GPU type, base model). Placements are refused when peak > GPU memory − margin, where the margin grows with the
+ * fit's residual error.
+ */
+export class MemoryModel {
+  private readonly fits = new Map<string, RidgeLeastSquares>();
+  private readonly lambda: number;
+  private readonly oomOvershoot: number;
+  private readonly oomWeight: number;
+
+  constructor(
+    private readonly calibration: Calibration,
+    options: MemoryModelOptions = {},
+  ) {
+    this.lambda = options.ridgeLambda ?? 0.05;
+    this.oomOvershoot = options.oomOvershootFraction ?? 0.03;
+    this.oomWeight = options.oomWeight ?? 8;
+  }
+
+  knowsModel(baseModel: string): boolean {
+    return Object.hasOwn(this.calibration.models, baseModel);
+  }
+
+  private config(baseModel: string): ModelConfig {
+    const config = this.calibration.models[baseModel];
+    if (!config || !this.knowsModel(baseModel)) throw new SchedulerError('unknown_model', `no model config for "${baseModel}"`);
+    return config;
+  }
+
+  /** Frozen base weights, counted once per engine process. */
+  analyticBaseBytes(baseModel: string): number {
+    const config = this.config(baseModel);
+    return countBaseParams(config) * config.dtypeBytes;
+  }
+
+  /** One job's LoRA parameters, gradients and AdamW states plus its activations. */
+  analyticJobBytes(job: JobShape): number {
+    const m = this.calibration.memory;
+    const c = this.config(job.baseModel);
+    const loraState = countLoraParams(c, job.loraRank, m.loraTargets) * m.loraStateBytesPerParam;
+    const tokens = job.microBatchTokens;
+    const perTokenPerLayer =
+      c.dtypeBytes * (m.activationHiddenFactor * c.hiddenSize + m.activationIntermediateFactor * c.intermediateSize);
+    const activations = tokens * c.numLayers * perTokenPerLayer;
+    const attentionScores = m.attentionScoresFactor * tokens * job.seqLen * c.numHeads * c.numLayers * c.dtypeBytes;
+    const logits = tokens * c.vocabSize * m.logitsBytesPerTokenPerVocab;
+    return loraState + activations + attentionScores + logits;
+  }
+
+  private fit(gpuType: string, baseModel: string): RidgeLeastSquares | undefined {
+    return this.fits.get(`${gpuType}\u0000${baseModel}`);
+  }
+
+  private fitFor(gpuType: string, baseModel: string): RidgeLeastSquares {
+    const key = `${gpuType}\u0000${baseModel}`;
+    let fit = this.fits.get(key);
+    if (!fit) {
+      fit = new RidgeLeastSquares(3, this.lambda);
+      this.fits.set(key, fit);
+    }
+    return fit;
+  }
+
+  /** Fixed part of a GPU hosting `baseModel`: context, base weights and the fitted β0. */
+  baselineBytes(gpuType: string, baseModel: string): number {
+    const theta = this.fit(gpuType, baseModel)?.coefficients();
+    return this.calibration.memory.contextBytes + this.analyticBaseBytes(baseModel) + (theta ? theta[0] * GIB : 0);
+  }
+
+  /** What adding `job` to an engine process adds to its peak, fitted correction included. */
+  jobIncrementBytes(gpuType: string, job: JobShape): number {
+    const theta = this.fit(gpuType, job.baseModel)?.coefficients();
+    const [, bl, bl2] = features([job]);
+    return this.analyticJobBytes(job) + (theta ? (theta[1] * bl + theta[2] * bl2) * GIB : 0);
+  }
+
+  /** Predicted peak of one GPU running `jobs` (one engine process per base model present). */
+  predictPeak(gpuType: string, jobs: readonly JobShape[]): number {
+    let total = 0;
+    for (const model of new Set(jobs.map((j) => j.baseModel))) total += this.baselineBytes(gpuType, model);
+    for (const job of jobs) total += this.jobIncrementBytes(gpuType, job);
+    return total;
+  }
+
+  /** Memory kept free on a GPU: a fixed fraction plus twice the fit's residual error. */
+  marginBytes(gpuType: string, gpuMemoryBytes: number, baseModel: string | null): number {
+    const m = this.calibration.memory;
+    const rmse = baseModel ? (this.fit(gpuType, baseModel)?.rmse() ?? 0) : 0;
+    return Math.max(m.marginMinBytes, m.marginFraction * gpuMemoryBytes) + 2 * rmse * GIB;
+  }
+
+  /** Feeds one measured peak of an engine process (all jobs on the GPU share its base model). */
+  observePeak(gpuType: string, jobs: readonly JobShape[], measuredBytes: number, weight = 1): void {
+    const baseModel = singleBaseModel(jobs);
+    const analytic =
+      this.calibration.memory.contextBytes +
+      this.analyticBaseBytes(baseModel) +
+      jobs.reduce((s, j) => s + this.analyticJobBytes(j), 0);
+    this.fitFor(gpuType, baseModel).add(features(jobs), (measuredBytes - analytic) / GIB, weight);
+  }
+
+  /** An OOM is a lower bound on the peak; it is recorded with a high weight so the same placement is refused next. */
+  observeOom(gpuType: string, jobs: readonly JobShape[], gpuMemoryBytes: number): void {
+    this.observePeak(gpuType, jobs, gpuMemoryBytes * (1 + this.oomOvershoot), this.oomWeight);
+  }
+}
+
+/** [1, ΣB·L (Ki tokens), ΣB·L² (Mi token·positions)]: scaled so the ridge penalty treats the terms alike. */
+function features(jobs: readonly JobShape[]): number[] {
+  let bl = 0;
+  let bl2 = 0;
+  for (const j of jobs) {
+    bl += j.microBatchTokens;
+    bl2 += j.microBatchTokens * j.seqLen;
+  }
+  return [1, bl / 1024, bl2 / 1024 ** 2];
+}
+
+function singleBaseModel(jobs: readonly JobShape[]): string {
+  if (jobs.length === 0) throw new SchedulerError('invalid_input', 'a memory sample needs at least one job');
+  const model = jobs[0].baseModel;
+  if (jobs.some((j) => j.baseModel !== model)) {
+    throw new SchedulerError('invalid_input', 'one engine process co-trains jobs of a single base model');
+  }
+  return model;
+}

@@ -1,0 +1,132 @@
+import type { MemoryModel } from '../memory/memory-model';
+import type { JobShape } from '../models/job-shape';
+import type { ThroughputModel } from '../throughput/throughput-model';
+import type { GpuState, RunningJob } from './cluster-state';
+import { predictFinishTimes, totalCompletionSeconds } from './set-completion';
+
+/** A job on a GPU during a decision round: either running already or started by this round. */
+export interface LedgerJob extends JobShape {
+  readonly id: string;
+  readonly priority: number;
+  readonly remainingTokens: number;
+  readonly startedAt: number;
+  readonly preemptions: number;
+}
+
+/**
+ * One GPU as a decision round sees it, updated as the round starts and preempts jobs, so later choices in the same
+ * round account for earlier ones. Memory figures are predictions, never measurements.
+ */
+export class LedgerGpu {
+  readonly jobs: LedgerJob[];
+  predictedBytes: number;
+  reservedBy: string | null = null;
+  private completionCache: number | null = null;
+  private drainCache: number | null = null;
+
+  constructor(
+    readonly index: number,
+    readonly state: GpuState,
+    private readonly memory: MemoryModel,
+    private readonly throughput: ThroughputModel,
+    private readonly now: number,
+  ) {
+    this.jobs = state.jobs.map((j: RunningJob) => ({ ...j }));
+    this.predictedBytes = this.jobs.length > 0 ? memory.predictPeak(state.gpuType, this.jobs) : 0;
+  }
+
+  get baseModel(): string | null {
+    return this.jobs.length > 0 ? this.jobs[0].baseModel : null;
+  }
+
+  /** Usable bytes for a process of `baseModel`: GPU memory minus the safety margin. */
+  capacityFor(baseModel: string): number {
+    return this.state.memoryBytes - this.memory.marginBytes(this.state.gpuType, this.state.memoryBytes, baseModel);
+  }
+
+  freeBytes(): number {
+    const base = this.baseModel;
+    return base === null ? this.capacityFor('') : this.capacityFor(base) - this.predictedBytes;
+  }
+
+  /** Bytes `job` would add here, or Infinity if another base model's process holds the GPU. */
+  neededBytes(job: JobShape, increment: number): number {
+    const base = this.baseModel;
+    if (base === null) return this.memory.baselineBytes(this.state.gpuType, job.baseModel) + increment;
+    return base === job.baseModel ? increment : Infinity;
+  }
+
+  /** Predicted peak of a process running exactly `jobs` on this GPU. */
+  predictPeakOf(jobs: readonly JobShape[]): number {
+    return this.memory.predictPeak(this.state.gpuType, jobs);
+  }
+
+  /** Predicted peak of a fresh process running only `job`. */
+  aloneBytes(job: JobShape, increment: number): number {
+    return this.memory.baselineBytes(this.state.gpuType, job.baseModel) + increment;
+  }
+
+  fits(job: JobShape, increment: number): boolean {
+    const need = this.neededBytes(job, increment);
+    return need !== Infinity && this.predictedBytes + need <= this.capacityFor(job.baseModel);
+  }
+
+  stepSeconds = (fusedTokens: number, jobCount: number): number =>
+    this.throughput.stepSeconds(this.state.gpuType, this.jobs[0]?.baseModel ?? '', fusedTokens, jobCount);
+
+  /** Σ predicted remaining completion time of the jobs here. */
+  completionSeconds(): number {
+    if (this.completionCache === null) {
+      this.completionCache = this.jobs.length === 0 ? 0 : totalCompletionSeconds(this.now, this.jobs, this.stepSeconds);
+    }
+    return this.completionCache;
+  }
+
+  /** The same sum if `job` joined. */
+  completionSecondsWith(job: LedgerJob): number {
+    return this.completionSecondsOf([...this.jobs, job]);
+  }
+
+  /** Σ predicted remaining completion time of a hypothetical job set on this GPU (one base model). */
+  completionSecondsOf(jobs: readonly LedgerJob[]): number {
+    return jobs.length === 0 ? 0 : totalCompletionSeconds(this.now, jobs, this.stepFor(jobs));
+  }
+
+  /** Predicted finish times of a hypothetical job set on this GPU. */
+  finishTimesOf(jobs: readonly LedgerJob[]): number[] {
+    return jobs.length === 0 ? [] : predictFinishTimes(this.now, jobs, this.stepFor(jobs));
+  }
+
+  private stepFor(jobs: readonly LedgerJob[]) {
+    const base = jobs[0].baseModel;
+    return (t: number, k: number) => this.throughput.stepSeconds(this.state.gpuType, base, t, k);
+  }
+
+  /** When the last job here is predicted to finish (now when idle). */
+  drainAt(): number {
+    if (this.drainCache === null) {
+      this.drainCache =
+        this.jobs.length === 0 ? this.now : Math.max(...predictFinishTimes(this.now, this.jobs, this.stepSeconds));
+    }
+    return this.drainCache;
+  }
+
+  add(job: LedgerJob, increment: number): void {
+    this.predictedBytes += this.neededBytes(job, increment);
+    this.jobs.push(job);
+    this.invalidate();
+  }
+
+  remove(jobId: string): LedgerJob {
+    const i = this.jobs.findIndex((j) => j.id === jobId);
+    const [job] = this.jobs.splice(i, 1);
+    this.predictedBytes = this.jobs.length > 0 ? this.memory.predictPeak(this.state.gpuType, this.jobs) : 0;
+    this.invalidate();
+    return job;
+  }
+
+  private invalidate(): void {
+    this.completionCache = null;
+    this.drainCache = null;
+  }
+}

@@ -1,0 +1,82 @@
+import type { Calibration } from '../calibration/calibration';
+import { SchedulerError } from '../errors';
+import { RidgeLeastSquares } from '../fit/ridge-least-squares';
+import { countBaseParams } from '../models/model-config';
+
+export interface ThroughputModelOptions {
+  /** Ridge penalty of the correction fit (seconds² units). */
+  readonly ridgeLambda?: number;
+}
+
+/**
+ * Predicts the wall time of one fused training step of an engine process co-training k jobs of one base model with T
+ * fused tokens (Σ micro-batch tokens):
+ *
+ *   step(T, k) = c_f + c_j·k + c_t·T
+ *   prior: c_f = overhead + weightPasses·baseBytes/HBM + saturationTokens·c_t,  c_j = perJobSeconds,
+ *          c_t = flopsPerTokenPerParam·N / (peakFlops·MFU)
+ *
+ * c_f is what co-training amortises: weight streaming and the under-utilised part of small frozen GEMMs. So the
+ * aggregate rate T/step rises sublinearly with k while each job's own rate T_i/step falls: co-location trades per-job
+ * speed for cluster throughput. Corrections (Δc_f, Δc_j, Δc_t) per (GPU type, base model) are fitted online from
+ * measured step times by ridge least squares toward the prior.
+ */
+export class ThroughputModel {
+  private readonly fits = new Map<string, RidgeLeastSquares>();
+  private readonly priors = new Map<string, readonly [number, number, number]>();
+  private readonly lambda: number;
+
+  constructor(
+    private readonly calibration: Calibration,
+    options: ThroughputModelOptions = {},
+  ) {
+    this.lambda = options.ridgeLambda ?? 1e-3;
+  }
+
+  /** Prior coefficients [c_f, c_j, c_t] (seconds, seconds per job, seconds per token). */
+  priorCoefficients(gpuType: string, baseModel: string): readonly [number, number, number] {
+    const key = `${gpuType}\u0000${baseModel}`;
+    const cached = this.priors.get(key);
+    if (cached) return cached;
+    const gpu = this.calibration.gpuTypes[gpuType];
+    if (!gpu || !Object.hasOwn(this.calibration.gpuTypes, gpuType)) {
+      throw new SchedulerError('unknown_gpu_type', `no calibration for GPU type "${gpuType}"`);
+    }
+    const model = this.calibration.models[baseModel];
+    if (!model || !Object.hasOwn(this.calibration.models, baseModel)) {
+      throw new SchedulerError('unknown_model', `no model config for "${baseModel}"`);
+    }
+    const t = this.calibration.throughput;
+    const params = countBaseParams(model);
+    const perToken = (t.flopsPerTokenPerParam * params) / (gpu.peakFlops * t.mfu);
+    const weightStreaming = (t.weightPassesPerStep * params * model.dtypeBytes) / gpu.hbmBytesPerSecond;
+    const prior = [t.stepOverheadSeconds + weightStreaming + t.saturationTokens * perToken, t.perJobSeconds, perToken] as const;
+    this.priors.set(key, prior);
+    return prior;
+  }
+
+  stepSeconds(gpuType: string, baseModel: string, fusedTokens: number, jobCount: number): number {
+    const [cf, cj, ct] = this.priorCoefficients(gpuType, baseModel);
+    const theta = this.fits.get(`${gpuType}\u0000${baseModel}`)?.coefficients();
+    const prior = cf + cj * jobCount + ct * fusedTokens;
+    const correction = theta ? theta[0] + theta[1] * jobCount + theta[2] * (fusedTokens / 1e4) : 0;
+    // A step can never be faster than a tenth of the prior; guards against a wild fit from few samples.
+    return Math.max(prior + correction, prior * 0.1);
+  }
+
+  /** Tokens per second of a job that runs alone on a GPU of this type. */
+  soloTokensPerSecond(gpuType: string, baseModel: string, microBatchTokens: number): number {
+    return microBatchTokens / this.stepSeconds(gpuType, baseModel, microBatchTokens, 1);
+  }
+
+  observeStep(gpuType: string, baseModel: string, fusedTokens: number, jobCount: number, seconds: number): void {
+    const [cf, cj, ct] = this.priorCoefficients(gpuType, baseModel);
+    const key = `${gpuType}\u0000${baseModel}`;
+    let fit = this.fits.get(key);
+    if (!fit) {
+      fit = new RidgeLeastSquares(3, this.lambda);
+      this.fits.set(key, fit);
+    }
+    fit.add([1, jobCount, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
+  }
+}
