@@ -15,6 +15,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
   app.set('trust proxy', false);
+  app.set('query parser', 'extended'); // metadata[key]=value filters
   serveOpenApi(app);
   return app;
 }

@@ -24,8 +24,8 @@ export class DatasetsController {
   @Post()
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } })
+  @Idempotent() // above the file interceptor: decorators apply bottom-up, so this one runs after it
   @UseInterceptors(FileInterceptor('file'))
-  @Idempotent()
   async upload(@UploadedFile() file: Express.Multer.File | undefined, @CurrentPrincipal() principal: Principal) {
     if (!file) throw new ApiError('invalid_request', 'multipart field "file" is required', 'file');
     const dataset = await this.datasets.upload(principal.teamId, {

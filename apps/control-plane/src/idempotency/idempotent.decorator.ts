@@ -2,7 +2,7 @@ import { applyDecorators, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
-/** Marks a POST route as honouring the Idempotency-Key header (list it after any file interceptor). */
+/** Marks a POST route as honouring the Idempotency-Key header (write it above any file interceptor, so it runs after). */
 export const Idempotent = () =>
   applyDecorators(
     ApiHeader({

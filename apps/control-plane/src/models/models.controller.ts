@@ -43,8 +43,8 @@ export class ModelsController {
       },
     },
   })
+  @Idempotent() // above the file interceptor: decorators apply bottom-up, so this one runs after it
   @UseInterceptors(FileFieldsInterceptor(FILE_FIELDS.map((name) => ({ name, maxCount: 1 }))))
-  @Idempotent()
   async register(@Body() body: RegisterModelDto, @UploadedFiles() files: Uploads | undefined) {
     const missing = FILE_FIELDS.find((f) => !files?.[f]?.[0]);
     if (missing) throw new ApiError('invalid_request', `multipart field "${missing}" is required`, missing);

@@ -86,3 +86,14 @@ export function uploadDataset(t: TestApp, token: string, jsonl: string, filename
 export function jsonl(rows: unknown[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
+
+/** Polls the job until `done` holds (the validation stage runs asynchronously in the same app). */
+export async function waitForJob(t: TestApp, token: string, id: string, done: (job: { status: string }) => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await t.http().get(`/v1/jobs/${id}`).set(bearer(token)).expect(200);
+    if (done(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${res.body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
