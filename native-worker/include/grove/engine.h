@@ -1,0 +1,80 @@
+// The multi-LoRA training engine: one frozen base model, any number of jobs. Each step() packs every active job's
+// current micro-batch into one fused batch, runs forward/backward once over it, and steps each job's optimizer
+// when its gradient accumulation completes. Jobs can be added and removed between steps; a job that fails
+// (bad data, NaN/Inf, out of memory) is dropped alone and reported, the others go on untouched.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grove/backend.h"
+#include "grove/job.h"
+#include "grove/model.h"
+
+namespace grove {
+
+enum class FailureReason { kDataError, kDiverged, kOom, kEngineError };
+const char* failure_reason_name(FailureReason reason);
+FailureReason classify_failure(const Status& status);
+
+struct StepEvent {
+  std::string job_id;
+  StepMetrics metrics;
+};
+
+struct JobFinished {
+  std::string job_id;
+  std::string output_dir;
+};
+
+struct JobFailed {
+  std::string job_id;
+  FailureReason reason;
+  std::string message;
+};
+
+struct StepReport {
+  std::vector<StepEvent> steps;
+  std::vector<JobFinished> finished;
+  std::vector<JobFailed> failed;
+  int tokens = 0;
+  double seconds = 0.0;
+};
+
+struct JobStatus {
+  std::string job_id;
+  int64_t step = 0;
+  int64_t steps = 0;
+};
+
+class Engine {
+ public:
+  Engine(Backend& backend, const Model& model) : backend_(backend), model_(model) {}
+
+  // Creates the job (see Job::create). Fails with the job's error; the engine is unchanged then.
+  Status add_job(const JobSpec& spec);
+  Status remove_job(const std::string& id);
+  // Checkpoints the job at its next optimizer-step boundary (at once if it is at one).
+  Status checkpoint_job(const std::string& id);
+  bool has_jobs() const { return !jobs_.empty(); }
+  std::vector<JobStatus> status() const;
+
+  // One fused micro-step over all jobs.
+  StepReport step();
+  // One fused forward+backward of every job's first micro-batch, no update; writes <out_dir>/<id>.safetensors.
+  Status dump(const std::string& out_dir);
+
+  Backend& backend() { return backend_; }
+
+ private:
+  void fail(const std::string& id, const Status& status, StepReport& report);
+  void after_micro_batch(Job& job, double loss_sum, int64_t tokens, double seconds, StepReport& report);
+
+  Backend& backend_;
+  const Model& model_;
+  std::vector<std::unique_ptr<Job>> jobs_;  // in the order they were added: the fused batch's segment order
+};
+
+}  // namespace grove

@@ -1,0 +1,47 @@
+// `dump SPEC.json OUT_DIR`: one fused forward+backward of every job's first micro-batch, without an update, for
+// the cross-check against HF transformers + PEFT (tests/hf/). Writes OUT_DIR/<job id>.safetensors.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "grove/engine.h"
+#include "grove/file_util.h"
+
+namespace grove::cli {
+
+int dump_command(const std::vector<std::string>& args) {
+  if (args.size() != 2) {
+    std::cerr << "usage: grove-engine dump SPEC.json OUT_DIR\n";
+    return 2;
+  }
+  auto spec = load_train_spec(args[0]);
+  if (!spec.ok()) {
+    std::cerr << "grove-engine: " << spec.status().to_string() << "\n";
+    return 1;
+  }
+  auto backend = make_cpu_backend(spec.value().threads);
+  auto model = load_model(spec.value().model, *backend);
+  if (!model.ok()) {
+    std::cerr << "grove-engine: " << model.status().to_string() << "\n";
+    return 1;
+  }
+  Engine engine(*backend, model.value());
+  for (auto job : spec.value().jobs) {
+    // A dump must not resume from or disturb a training run's checkpoint.
+    job.checkpoint_dir = args[1] + "/.no-checkpoint-" + job.id;
+    job.output_dir = args[1] + "/.dump-" + job.id;
+    Status st = engine.add_job(job);
+    if (!st.ok()) {
+      std::cerr << "grove-engine: job '" << job.id << "': " << st.to_string() << "\n";
+      return 1;
+    }
+  }
+  Status st = make_dirs(args[1]);
+  if (st.ok()) st = engine.dump(args[1]);
+  if (!st.ok()) {
+    std::cerr << "grove-engine: " << st.to_string() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace grove::cli

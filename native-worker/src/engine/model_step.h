@@ -1,0 +1,48 @@
+// Forward and backward of the whole model over one fused batch. Forward keeps per-layer activations and the
+// logits, and computes each row's token loss; the caller then chooses each row's loss weight (1 / the job's
+// target count, or 0 for a job that failed) and runs backward, which adds LoRA gradients into the adapters.
+// Activation gradients flow through every frozen layer; base weights get none.
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "engine/linear_lora.h"
+#include "grove/backend.h"
+#include "grove/fused_batch.h"
+#include "grove/model.h"
+
+namespace grove {
+
+class ModelStep {
+ public:
+  ModelStep(Backend& backend, const Model& model, const FusedBatch& batch);
+
+  void forward();
+  // Per-row cross-entropy (0 for rows that are not targets), on the host.
+  const std::vector<float>& row_loss() const { return row_loss_; }
+  // Logits of rows [begin, end), copied to the host (valid between forward and backward).
+  std::vector<float> logits(int row_begin, int row_end) const;
+  void backward(const std::vector<float>& row_weight);
+
+ private:
+  struct LayerCache {
+    Buffer x_in, h1, rstd1, q, k, v, attn, lse, x_mid, h2, rstd2, g, u, act;
+    std::array<std::vector<LoraSaved>, kNumProj> lora;
+  };
+
+  Buffer activation(size_t numel) { return backend_.alloc(numel, MemoryCategory::kActivations); }
+  AttentionShape attention_shape(int layer) const;
+  void layer_forward(int l, const float* x_in, Buffer& x_out);
+  void layer_backward(int l, Buffer& dx);
+
+  Backend& backend_;
+  const Model& model_;
+  const FusedBatch& batch_;
+  std::vector<LinearLora> linears_;  // [layer * kNumProj + proj]
+  std::vector<LayerCache> cache_;
+  Buffer x_final, xf_, rstd_f_, logits_, lse_;
+  std::vector<float> row_loss_;
+};
+
+}  // namespace grove

@@ -1,0 +1,150 @@
+// Reads a Hugging Face model folder into backend memory. Files are memory-mapped and each tensor is converted to
+// fp32 on its way into a backend buffer; the mappings are dropped once loading ends, so only the fp32 copy stays.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "grove/file_util.h"
+#include "grove/model.h"
+#include "grove/safetensors.h"
+
+namespace grove {
+
+namespace {
+
+class WeightSource {
+ public:
+  Status open(const std::string& dir) {
+    const std::string index_path = dir + "/model.safetensors.index.json";
+    const std::string single_path = dir + "/model.safetensors";
+    if (std::filesystem::exists(index_path)) {
+      std::string text;
+      GROVE_ASSIGN_OR_RETURN(text, read_text_file(index_path));
+      auto index = nlohmann::json::parse(text, nullptr, false);
+      if (index.is_discarded() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
+        return make_error(ErrorCode::kCorruptFile, index_path + ": missing or malformed 'weight_map'");
+      }
+      std::set<std::string> shards;
+      for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
+        if (!it.value().is_string()) return make_error(ErrorCode::kCorruptFile, index_path + ": bad weight_map entry");
+        shard_of_[it.key()] = it.value().get<std::string>();
+        shards.insert(it.value().get<std::string>());
+      }
+      for (const auto& shard : shards) {
+        auto file = SafetensorsFile::open(dir + "/" + shard);
+        if (!file.ok()) return file.status();
+        files_.emplace(shard, std::make_unique<SafetensorsFile>(std::move(file).value()));
+      }
+      return Status();
+    }
+    if (!std::filesystem::exists(single_path)) {
+      return make_error(ErrorCode::kNotFound, dir + ": no model.safetensors or model.safetensors.index.json");
+    }
+    auto file = SafetensorsFile::open(single_path);
+    if (!file.ok()) return file.status();
+    files_.emplace("", std::make_unique<SafetensorsFile>(std::move(file).value()));
+    return Status();
+  }
+
+  const TensorInfo* find(const std::string& name) const {
+    if (shard_of_.empty()) return files_.begin()->second->find(name);
+    auto it = shard_of_.find(name);
+    if (it == shard_of_.end()) return nullptr;
+    return files_.at(it->second)->find(name);
+  }
+
+ private:
+  std::map<std::string, std::string> shard_of_;
+  std::map<std::string, std::unique_ptr<SafetensorsFile>> files_;
+};
+
+class Loader {
+ public:
+  Loader(const WeightSource& source, Backend& backend) : source_(source), backend_(backend) {}
+
+  StatusOr<Buffer> tensor(const std::string& name, std::vector<int64_t> expected) {
+    const TensorInfo* info = source_.find(name);
+    if (info == nullptr) return make_error(ErrorCode::kNotFound, "missing tensor '" + name + "'");
+    if (info->shape != expected) {
+      return make_error(ErrorCode::kInvalidArgument, "tensor '" + name + "' has shape " +
+                                                         shape_to_string(info->shape) + ", expected " +
+                                                         shape_to_string(expected));
+    }
+    staging_.resize(static_cast<size_t>(info->numel()));
+    convert_to_f32(*info, staging_.data());
+    Buffer buf = backend_.alloc(staging_.size(), MemoryCategory::kBaseWeights);
+    backend_.copy_from_host(buf.data(), staging_.data(), staging_.size());
+    return buf;
+  }
+
+  bool has(const std::string& name) const { return source_.find(name) != nullptr; }
+
+ private:
+  const WeightSource& source_;
+  Backend& backend_;
+  std::vector<float> staging_;
+};
+
+}  // namespace
+
+StatusOr<Model> load_model(const std::string& dir, Backend& backend) {
+  Model model;
+  model.path = dir;
+  GROVE_ASSIGN_OR_RETURN(model.config, load_model_config(dir));
+  const ModelConfig& c = model.config;
+  WeightSource source;
+  GROVE_RETURN_IF_ERROR(source.open(dir).with_context("loading model " + dir));
+  Loader load(source, backend);
+  auto ctx = [&](const Status& s) { return s.with_context("loading model " + dir); };
+  const int64_t H = c.hidden_size, V = c.vocab_size;
+  {
+    auto t = load.tensor("model.embed_tokens.weight", {V, H});
+    if (!t.ok()) return ctx(t.status());
+    model.embed = std::move(t).value();
+  }
+  model.layers.resize(c.num_layers);
+  for (int l = 0; l < c.num_layers; ++l) {
+    const std::string prefix = "model.layers." + std::to_string(l) + ".";
+    LayerWeights& lw = model.layers[l];
+    auto in_norm = load.tensor(prefix + "input_layernorm.weight", {H});
+    if (!in_norm.ok()) return ctx(in_norm.status());
+    lw.input_norm = std::move(in_norm).value();
+    auto post_norm = load.tensor(prefix + "post_attention_layernorm.weight", {H});
+    if (!post_norm.ok()) return ctx(post_norm.status());
+    lw.post_norm = std::move(post_norm).value();
+    for (int p = 0; p < kNumProj; ++p) {
+      const Proj proj = static_cast<Proj>(p);
+      Linear& lin = lw.proj[p];
+      lin.in = model.proj_in(proj);
+      lin.out = model.proj_out(proj);
+      const std::string name = prefix + proj_parent(proj) + "." + proj_name(proj);
+      auto w = load.tensor(name + ".weight", {lin.out, lin.in});
+      if (!w.ok()) return ctx(w.status());
+      lin.weight = std::move(w).value();
+      const bool has_bias = (p <= static_cast<int>(Proj::kV) && c.qkv_bias) || (proj == Proj::kO && c.o_bias) ||
+                            (p >= static_cast<int>(Proj::kGate) && c.mlp_bias);
+      if (has_bias) {
+        auto b = load.tensor(name + ".bias", {lin.out});
+        if (!b.ok()) return ctx(b.status());
+        lin.bias = std::move(b).value();
+      }
+    }
+  }
+  auto norm = load.tensor("model.norm.weight", {H});
+  if (!norm.ok()) return ctx(norm.status());
+  model.final_norm = std::move(norm).value();
+  if (c.tie_word_embeddings && !load.has("lm_head.weight")) {
+    model.lm_head = model.embed.data();
+  } else {
+    auto head = load.tensor("lm_head.weight", {V, H});
+    if (!head.ok()) return ctx(head.status());
+    model.lm_head_storage = std::move(head).value();
+    model.lm_head = model.lm_head_storage.data();
+  }
+  model.inv_freq = rope_inv_freq(c);
+  return model;
+}
+
+}  // namespace grove
