@@ -2,20 +2,20 @@ import { ChatMessage } from '../jsonl/example';
 import { DatasetTokenizer } from '../tokenizer/dataset-tokenizer';
 import { Segment } from './encoded-example';
 
-/** Stands in for an assistant turn's content so its position in the rendered text can be found. */
-const SENTINEL = 'GROVE_ASSISTANT_CONTENT_5f1c9e';
+/** Stands in for an assistant turn's content; no letters, so case filters in templates leave it intact. */
+const SENTINEL = '@@0271828182845904523@@';
 
 export type ChatSegmentsResult = { segments: Segment[] } | { reason: string };
 
 /**
  * Splits a conversation rendered with the model's chat template into prompt and target text.
  * For each assistant turn k, messages[0..k) plus a sentinel assistant turn is rendered: the text
- * before the sentinel is everything the template puts before the content (header included) and the
- * text after it is what follows the content. Rendering messages[0..k] then gives the content exactly
- * as the template writes it (it may trim it). The target is that content plus the end-of-turn token
- * right after it (`<|eot_id|>`, `<|im_end|>`, `</s>`, ...). Every such span must be a prefix of the
- * whole rendered conversation, so the mask is exact; templates that render earlier turns differently
- * once later turns exist are refused rather than guessed at.
+ * before the sentinel is exactly what inference would feed the model before turn k (header
+ * included), and the text after it starts with the template's end-of-turn token. The whole
+ * conversation's rendering must start with that prefix, so the mask is exact and matches inference;
+ * templates that render earlier turns differently once later turns exist are refused, not guessed at.
+ * The target is the content as the template writes it plus the end-of-turn token right after it
+ * (`<|eot_id|>`, `<|im_end|>`, `</s>`, ...).
  */
 export function chatTemplateSegments(tokenizer: DatasetTokenizer, messages: readonly ChatMessage[]): ChatSegmentsResult {
   try {
@@ -36,21 +36,51 @@ function splitRendered(tokenizer: DatasetTokenizer, messages: readonly ChatMessa
     if (at < 0) return { reason: `the chat template does not render the content of messages[${k}]` };
     const before = probe.slice(0, at);
     const after = probe.slice(at + SENTINEL.length);
-    const upToTurn = tokenizer.renderChat(messages.slice(0, k + 1));
-    const contentEnd = upToTurn.length - after.length;
-    if (!upToTurn.startsWith(before) || !upToTurn.endsWith(after) || contentEnd < before.length) {
-      return { reason: `the chat template renders messages[${k}] in a way whose content cannot be located` };
-    }
-    const targetEnd = contentEnd + endOfTurnLength(after, tokenizer.specialTokens);
-    if (before.length < cursor || !full.startsWith(upToTurn.slice(0, targetEnd))) {
+    const endOfTurn = after.slice(0, endOfTurnLength(after, tokenizer.specialTokens));
+    if (before.length < cursor || !full.startsWith(before)) {
       return { reason: `the chat template renders messages[${k}] differently once later messages follow` };
     }
+    const content = renderedContent(tokenizer, messages, k, { full, before, after, endOfTurn });
+    if (content === undefined) return { reason: `the chat template renders messages[${k}] in a way whose content cannot be located` };
+    if (!full.startsWith(content + endOfTurn, before.length)) {
+      return { reason: `the chat template renders messages[${k}] differently once later messages follow` };
+    }
+    const targetEnd = before.length + content.length + endOfTurn.length;
     segments.push({ text: full.slice(cursor, before.length), target: false });
     segments.push({ text: full.slice(before.length, targetEnd), target: true });
     cursor = targetEnd;
   }
   segments.push({ text: full.slice(cursor), target: false });
   return { segments };
+}
+
+interface Rendered {
+  full: string;
+  before: string;
+  after: string;
+  endOfTurn: string;
+}
+
+/**
+ * The content of messages[k] as the template writes it. Templates nearly always write it as is or
+ * trimmed, which the full rendering shows directly when an end-of-turn token follows it; anything
+ * else is found by rendering the conversation up to turn k (one more render, the slow part).
+ */
+function renderedContent(
+  tokenizer: DatasetTokenizer,
+  messages: readonly ChatMessage[],
+  k: number,
+  { full, before, after, endOfTurn }: Rendered,
+): string | undefined {
+  const { content } = messages[k];
+  if (endOfTurn !== '') {
+    const asWritten = [content, content.trim()].find((candidate) => full.startsWith(candidate + endOfTurn, before.length));
+    if (asWritten !== undefined) return asWritten;
+  }
+  const upToTurn = tokenizer.renderChat(messages.slice(0, k + 1));
+  const contentEnd = upToTurn.length - after.length;
+  if (!upToTurn.startsWith(before) || !upToTurn.endsWith(after) || contentEnd < before.length) return undefined;
+  return upToTurn.slice(before.length, contentEnd);
 }
 
 /** Length of the end-of-turn marker at the start of `text`: optional spaces, then one special token. */

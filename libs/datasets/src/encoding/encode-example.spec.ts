@@ -134,6 +134,17 @@ describe(encodeExample.name, () => {
       ]);
     });
 
+    it('locates content that the template rewrites', () => {
+      const tokenizer = withChatTemplate(
+        "{{ bos_token }}{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\\n\\n' + (m['content'] | upper) + '<|eot_id|>' }}{% endfor %}",
+      );
+      const encoded = encodeOk(tokenizer, { format: 'messages', messages: conversation });
+      expect(targetRuns(tokenizer, encoded)).toEqual([
+        'IT CO-TRAINS MANY LORA ADAPTERS ON SHARED GPUS.<|eot_id|>',
+        'THEY ARE HELD IN MEMORY ONCE.<|eot_id|>',
+      ]);
+    });
+
     it('refuses a template that renders a turn differently once later turns follow', () => {
       const tokenizer = withChatTemplate(
         "{% for m in messages %}{% if loop.last %}{{ m['content'] + eos_token }}{% else %}{{ m['content'] | upper }}{% endif %}{% endfor %}",
