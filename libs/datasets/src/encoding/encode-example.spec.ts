@@ -58,6 +58,11 @@ describe(encodeExample.name, () => {
       expect(encoded.ids).toEqual([LLAMA3.beginOfText, ...LLAMA3.helloWorld, LLAMA3.endOfText]);
     });
 
+    it('does not double EOS when the completion ends with the EOS string', () => {
+      const encoded = encodeOk(sut, { format: 'prompt_completion', prompt: 'Hello', completion: ' world<|end_of_text|>' });
+      expect(encoded).toEqual({ ids: [LLAMA3.beginOfText, ...LLAMA3.helloWorld, LLAMA3.endOfText], mask: [0, 0, 1, 1] });
+    });
+
     it('never makes the first token a target, even with an empty prompt and no BOS', () => {
       const files = llama3TokenizerFiles();
       const noBos = DatasetTokenizer.load({ ...files, tokenizerConfig: { ...files.tokenizerConfig, add_bos_token: false } });

@@ -20,9 +20,9 @@ export interface Segment {
  * Tokenizes each segment on its own and concatenates them, so the mask boundary is exact.
  * Encoding the prompt separately is also what happens at inference (the prompt is tokenized, then the
  * model generates), so the training tokens match what the model will see.
- * Then: a doubled leading BOS (text that itself starts with the BOS string) is collapsed, the first
- * token is never a target (the token file's rule), and trailing non-target tokens are cut because
- * they cost compute and teach nothing.
+ * Then: a doubled leading BOS or trailing EOS (a text that itself starts with the BOS string or ends
+ * with the EOS string) is collapsed, the first token is never a target (the token file's rule), and
+ * trailing non-target tokens are cut because they cost compute and teach nothing.
  */
 export function encodeSegments(tokenizer: DatasetTokenizer, segments: readonly Segment[]): EncodedExample {
   const ids: number[] = [];
@@ -38,6 +38,11 @@ export function encodeSegments(tokenizer: DatasetTokenizer, segments: readonly S
   if (bos !== undefined && ids.length >= 2 && ids[0] === bos && ids[1] === bos) {
     ids.shift();
     mask.shift();
+  }
+  const last = ids.length - 1;
+  if (last >= 1 && ids[last] === tokenizer.eosId && ids[last - 1] === tokenizer.eosId) {
+    ids.pop();
+    mask.pop();
   }
   if (mask.length > 0) mask[0] = 0;
   return trimTrailingNonTargets({ ids, mask });
