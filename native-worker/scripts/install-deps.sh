@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the engine's C++ build dependencies from Debian apt if any is missing. Idempotent and quiet.
 set -euo pipefail
-packages=(cmake g++ pkg-config nlohmann-json3-dev libopenblas-dev)
+packages=(cmake g++ pkg-config nlohmann-json3-dev libopenblas-dev libgtest-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,5 +1,5 @@
 // Writes a random-weight model folder (config.json + model.safetensors) for a config, so tests and benchmarks
-// need neither downloads nor Python. Weights ~ N(0, 0.02) like transformers' init, norms = 1.
+// need neither downloads nor Python. Weights ~ N(0, weight_std) (0.02 is transformers' init), norms ~ 1.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -9,6 +9,7 @@
 
 namespace grove {
 
-Status write_random_model(const nlohmann::json& config, const std::string& dir, uint64_t seed);
+Status write_random_model(const nlohmann::json& config, const std::string& dir, uint64_t seed,
+                          float weight_std = 0.02f);
 
 }  // namespace grove

@@ -10,7 +10,7 @@
 
 namespace grove {
 
-Status write_random_model(const nlohmann::json& config, const std::string& dir, uint64_t seed) {
+Status write_random_model(const nlohmann::json& config, const std::string& dir, uint64_t seed, float weight_std) {
   ModelConfig c;
   GROVE_ASSIGN_OR_RETURN(c, parse_model_config(config));
   GROVE_RETURN_IF_ERROR(make_dirs(dir));
@@ -53,7 +53,7 @@ Status write_random_model(const nlohmann::json& config, const std::string& dir, 
       const float u1 = std::max(uniform01(hash_combine(key, 2 * e)), 1e-7f);
       const float u2 = uniform01(hash_combine(key, 2 * e + 1));
       const float normal = std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853f * u2);
-      data.back()[e] = is_norm ? 1.0f + 0.1f * normal : 0.02f * normal;
+      data.back()[e] = is_norm ? 1.0f + 0.1f * normal : weight_std * normal;
     }
     tensors.push_back({name, shape, data.back().data()});
   }
