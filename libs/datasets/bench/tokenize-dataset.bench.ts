@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { llama3TokenizerFiles } from '../src/test-support/llama3-tokenizer-files';
 import { tokenizeDataset } from '../src/tokenize-dataset';
 import { validateJsonl } from '../src/jsonl/validate-jsonl';
+import { DatasetTokenizer } from '../src/tokenizer/dataset-tokenizer';
 
 const WORDS = 'the model learns from each example a short answer with care while the scheduler packs tokens into batches on shared GPUs'.split(' ');
 
@@ -64,12 +65,16 @@ async function main(): Promise<void> {
     result.validate = { megabytes: round(megabytes), lines: validation.lines, seconds: round(seconds), mb_per_s: round(megabytes / seconds) };
     console.log('validate', result.validate);
 
+    started = performance.now();
+    const tokenizer = DatasetTokenizer.load(files);
+    result.tokenizer_load_s = round((performance.now() - started) / 1000);
+
     for (const format of ['prompt_completion', 'instruction', 'messages', 'text']) {
       const count = 2_000;
       const jsonlPath = join(dir, `${format}.jsonl`);
       await writeFile(jsonlPath, rows(format, count, prng(7)));
       started = performance.now();
-      const { stats } = await tokenizeDataset({ jsonlPath, ...files, maxSeqLen: 2048, onOverlength: 'truncate', outPath: join(dir, `${format}.gtok`) });
+      const { stats } = await tokenizeDataset({ jsonlPath, tokenizer, maxSeqLen: 2048, onOverlength: 'truncate', outPath: join(dir, `${format}.gtok`) });
       const total = (performance.now() - started) / 1000;
       const measured = { examples: stats.examples, tokens: stats.tokens, mean_len: round(stats.mean_len), seconds: round(total), examples_per_s: round(count / total), tokens_per_s: Math.round(stats.tokens / total) };
       result[format] = measured;

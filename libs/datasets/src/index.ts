@@ -25,4 +25,4 @@ export type { TokenFile } from './token-file/token-file-reader';
 export { histogramBounds } from './stats/dataset-stats';
 export type { DatasetStats, HistogramBucket } from './stats/dataset-stats';
 export { tokenizeDataset } from './tokenize-dataset';
-export type { TokenizeDatasetOptions, TokenizeDatasetResult } from './tokenize-dataset';
+export type { TokenizeDatasetOptions, TokenizeDatasetResult, TokenizerSource } from './tokenize-dataset';

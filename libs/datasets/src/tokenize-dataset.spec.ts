@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatasetError } from './dataset.error';
 import { encodeExample } from './encoding/encode-example';
-import { LLAMA3, llama3TokenizerFiles } from './test-support/llama3-tokenizer-files';
+import { LLAMA3, llama3TokenizerFiles, REAL_TOKENIZER_TIMEOUT_MS } from './test-support/llama3-tokenizer-files';
 import { tokenFileByteSize } from './token-file/token-file-format';
 import { exampleOf, readTokenFile } from './token-file/token-file-reader';
-import { tokenizeDataset, TokenizeDatasetOptions } from './tokenize-dataset';
+import { tokenizeDataset, TokenizeDatasetOptions, TokenizerSource } from './tokenize-dataset';
 import { DatasetTokenizer } from './tokenizer/dataset-tokenizer';
+
+type JobOverrides = Partial<Pick<TokenizeDatasetOptions, 'maxSeqLen' | 'onOverlength' | 'maxErrors'>>;
 
 const jsonl = (...values: unknown[]): string => values.map((value) => JSON.stringify(value)).join('\n') + '\n';
 /** "Hello world" is 2 Llama 3 tokens and each further " Hello world" 2 more. */
@@ -24,34 +26,35 @@ async function caught(promise: Promise<unknown>): Promise<DatasetError> {
   throw new Error('expected a DatasetError');
 }
 
-describe(tokenizeDataset.name, () => {
+describe(tokenizeDataset.name, { timeout: REAL_TOKENIZER_TIMEOUT_MS }, () => {
   const files = llama3TokenizerFiles();
   let tokenizer: DatasetTokenizer;
   let dir: string;
-  let options: (jsonlText: string, overrides?: Partial<TokenizeDatasetOptions>) => Promise<TokenizeDatasetOptions>;
+  /** Writes the JSONL file and returns options for it; the tokenizer is the preloaded one unless given. */
+  let options: (jsonlText: string, overrides?: JobOverrides, source?: TokenizerSource) => Promise<TokenizeDatasetOptions>;
 
   beforeAll(() => {
     tokenizer = DatasetTokenizer.load(files);
-  });
+  }, REAL_TOKENIZER_TIMEOUT_MS);
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-tokenize-'));
-    options = async (jsonlText, overrides = {}) => {
+    options = async (jsonlText, overrides = {}, source = { tokenizer }) => {
       const jsonlPath = join(dir, 'data.jsonl');
       await writeFile(jsonlPath, jsonlText);
-      return { jsonlPath, ...files, maxSeqLen: 64, onOverlength: 'refuse', outPath: join(dir, 'data.gtok'), ...overrides };
+      return { ...source, jsonlPath, maxSeqLen: 64, onOverlength: 'refuse', outPath: join(dir, 'data.gtok'), ...overrides };
     };
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes every example as encoded, with exact stats and file size', async () => {
+  it('writes every example as encoded, with exact stats and file size, from the tokenizer files', async () => {
     const rows = [
       { prompt: 'Hello', completion: ' world' },
       { prompt: 'Translate to French: cat', completion: ' chat' },
       { prompt: 'Q: 2+2=', completion: ' 4' },
     ];
-    const { stats, bytes } = await tokenizeDataset(await options(jsonl(...rows)));
+    const { stats, bytes } = await tokenizeDataset(await options(jsonl(...rows), {}, files));
 
     const expected = rows.map((row) => {
       const result = encodeExample(tokenizer, { format: 'prompt_completion', ...row });
@@ -140,7 +143,8 @@ describe(tokenizeDataset.name, () => {
   it('reports a conversation the chat template rejects against its line', async () => {
     const config = { ...files.tokenizerConfig, chat_template: "{{ raise_exception('roles must alternate') }}" };
     const rows = jsonl({ messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }] });
-    const error = await caught(tokenizeDataset(await options(rows, { tokenizerConfig: config })));
+    const rejecting = DatasetTokenizer.load({ ...files, tokenizerConfig: config });
+    const error = await caught(tokenizeDataset(await options(rows, {}, { tokenizer: rejecting })));
     expect(error.details.errors).toEqual([{ line: 1, reason: 'the chat template failed to render this conversation: roles must alternate' }]);
   });
 
@@ -166,13 +170,19 @@ describe(tokenizeDataset.name, () => {
     expect(targets).toEqual(['Green.<|eot_id|>', 'Hello.<|eot_id|>Goodbye.<|eot_id|>']);
   });
 
-  it.each<[string, Partial<TokenizeDatasetOptions>, string, string]>([
+  it.each<[string, JobOverrides, string, string]>([
     ['a tiny maxSeqLen', { maxSeqLen: 1 }, 'invalid_options', 'maxSeqLen must be an integer of at least 2, got 1'],
     ['an unknown policy', { onOverlength: 'skip' as 'refuse' }, 'invalid_options', 'onOverlength must be "truncate" or "refuse", got "skip"'],
-    ['a broken tokenizer', { tokenizerJson: 'nope' }, 'invalid_tokenizer', 'tokenizer.json must be a JSON object'],
   ])('refuses %s before writing anything', async (_name, overrides, code, message) => {
     const error = await caught(tokenizeDataset(await options(jsonl({ text: 'hi' }), overrides)));
     expect([error.code, error.message]).toEqual([code, message]);
+    expect(await readdir(dir)).toEqual(['data.jsonl']);
+  });
+
+  it('refuses broken tokenizer files before writing anything', async () => {
+    const broken = { tokenizerJson: 'nope', tokenizerConfig: files.tokenizerConfig };
+    const error = await caught(tokenizeDataset(await options(jsonl({ text: 'hi' }), {}, broken)));
+    expect([error.code, error.message]).toEqual(['invalid_tokenizer', 'tokenizer.json must be a JSON object']);
     expect(await readdir(dir)).toEqual(['data.jsonl']);
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatMessage, Example } from '../jsonl/example';
-import { LLAMA3, llama3TokenizerFiles } from '../test-support/llama3-tokenizer-files';
+import { LLAMA3, llama3TokenizerFiles, REAL_TOKENIZER_TIMEOUT_MS } from '../test-support/llama3-tokenizer-files';
 import { DatasetTokenizer } from '../tokenizer/dataset-tokenizer';
 import { alpacaPrompt } from './alpaca-template';
 import { EncodedExample } from './encoded-example';
@@ -39,11 +39,11 @@ const conversation: ChatMessage[] = [
   { role: 'assistant', content: 'They are held in memory once.' },
 ];
 
-describe(encodeExample.name, () => {
+describe(encodeExample.name, { timeout: REAL_TOKENIZER_TIMEOUT_MS }, () => {
   let sut: DatasetTokenizer;
   beforeAll(() => {
     sut = DatasetTokenizer.load(llama3TokenizerFiles());
-  });
+  }, REAL_TOKENIZER_TIMEOUT_MS);
 
   describe('prompt_completion', () => {
     it('is BOS + prompt + completion + EOS with completion and EOS as targets', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../dataset.error';
-import { LLAMA3, llama3TokenizerFiles } from '../test-support/llama3-tokenizer-files';
+import { LLAMA3, llama3TokenizerFiles, REAL_TOKENIZER_TIMEOUT_MS } from '../test-support/llama3-tokenizer-files';
 import { DatasetTokenizer } from './dataset-tokenizer';
 
 /**
@@ -25,11 +25,11 @@ function withStartPostProcessor(tokenizerJson: Record<string, unknown>, bos: str
   };
 }
 
-describe(DatasetTokenizer.name, () => {
+describe(DatasetTokenizer.name, { timeout: REAL_TOKENIZER_TIMEOUT_MS }, () => {
   let sut: DatasetTokenizer;
   beforeAll(() => {
     sut = DatasetTokenizer.load(llama3TokenizerFiles());
-  });
+  }, REAL_TOKENIZER_TIMEOUT_MS);
 
   describe('load', () => {
     it('loads the real Llama 3 tokenizer with its BOS, EOS and chat template', () => {
@@ -63,9 +63,9 @@ describe(DatasetTokenizer.name, () => {
         'tokenizer_config.json names no eos_token that exists in the vocabulary',
       ],
     ])('refuses %s', (_name, change, message) => {
-      const load = () => DatasetTokenizer.load(change(llama3TokenizerFiles()));
-      expect(load).toThrow(DatasetError);
-      expect(load).toThrow(message);
+      const error = captureError(() => DatasetTokenizer.load(change(llama3TokenizerFiles())));
+      expect(error).toBeInstanceOf(DatasetError);
+      expect([(error as DatasetError).code, (error as DatasetError).message]).toEqual(['invalid_tokenizer', message]);
     });
 
     it('refuses a tokenizer.json that is not a tokenizer', () => {

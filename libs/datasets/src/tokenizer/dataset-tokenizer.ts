@@ -40,16 +40,16 @@ export class DatasetTokenizer {
     if (!isObject(files.tokenizerConfig)) {
       throw new DatasetError('invalid_tokenizer', 'tokenizer_config.json must be a JSON object');
     }
-    let hf: HfTokenizer;
     try {
-      hf = TokenizerLoader.fromPreTrained({
+      const hf = TokenizerLoader.fromPreTrained({
         tokenizerJSON: files.tokenizerJson as Partial<NSTokenizerJSON.Root>,
         tokenizerConfig: files.tokenizerConfig as Partial<NSTokenizerConfig.Root>,
       });
+      return new DatasetTokenizer(hf);
     } catch (error) {
+      if (error instanceof DatasetError) throw error;
       throw new DatasetError('invalid_tokenizer', `could not load the tokenizer: ${messageOf(error)}`);
     }
-    return new DatasetTokenizer(hf);
   }
 
   /** True when tokenizer_config.json carries a chat template. */
