@@ -110,7 +110,7 @@ def print_table(rows: list[Row]) -> None:
         print(f"{r.name:<{width}}  {r.shape:>12}  {r.max_abs:>10.3e}  {r.norm_err:>10.3e}  {r.status}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", help="engine output: .safetensors or adapter folder")
     parser.add_argument("b", help="reference: .safetensors or adapter folder")
@@ -118,7 +118,7 @@ def main() -> int:
     parser.add_argument("--atol", type=float, default=1e-8, help="max abs error that passes regardless")
     parser.add_argument("--delta-from", default=None, help="adapter folder subtracted from A's and B's weights")
     parser.add_argument("--label", default=None, help="name shown in the summary line")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         b = load_tensors(args.b, with_metrics=True)
         a = load_tensors(args.a, with_metrics=any(k.startswith("metrics.") for k in b))

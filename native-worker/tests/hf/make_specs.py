@@ -59,16 +59,17 @@ def train_spec(root: str, model) -> dict:
     return {"model": os.path.join(root, "models", model.name), "threads": THREADS, "jobs": jobs}
 
 
-def dump_spec(train: dict) -> dict:
+def dump_spec(train: dict, kind: str) -> dict:
     spec = copy.deepcopy(train)
     for job in spec["jobs"]:
         job["grad_accum"] = 1
-        del job["output_dir"]
+        # A dump writes no adapter, but output_dir is a required spec field; keep it away from train's adapters.
+        job["output_dir"] = job["output_dir"].replace("/engine-train/", f"/engine-{kind}-scratch/")
     return spec
 
 
 def reload_spec(train: dict) -> dict:
-    spec = dump_spec(train)
+    spec = dump_spec(train, "reload")
     for job, trained in zip(spec["jobs"], train["jobs"]):
         job["init_adapter"] = trained["output_dir"]
     return spec
@@ -82,7 +83,7 @@ def main() -> int:
         folder = os.path.join(root, "specs", model.name)
         os.makedirs(folder, exist_ok=True)
         train = train_spec(root, model)
-        for name, spec in (("train", train), ("dump", dump_spec(train)), ("reload", reload_spec(train))):
+        for name, spec in (("train", train), ("dump", dump_spec(train, "dump")), ("reload", reload_spec(train))):
             with open(os.path.join(folder, f"{name}.json"), "w") as f:
                 json.dump(spec, f, indent=2)
                 f.write("\n")
