@@ -6,6 +6,13 @@ import { countBaseParams, countLoraParams, type ModelConfig } from '../models/mo
 
 const GIB = 1024 ** 3;
 
+/** Per-model constants of analyticJobBytes, computed once. */
+interface JobCoefficients {
+  readonly loraBytesPerRank: number;
+  readonly bytesPerToken: number;
+  readonly bytesPerTokenSeqLen: number;
+}
+
 export interface MemoryModelOptions {
   /** Ridge penalty of the correction fit, in GiB² units. */
   readonly ridgeLambda?: number;
@@ -25,7 +32,10 @@ export interface MemoryModelOptions {
  * fit's residual error.
  */
 export class MemoryModel {
-  private readonly fits = new Map<string, RidgeLeastSquares>();
+  /** gpuType → baseModel → fit; nested maps keep the hot lookups free of string building. */
+  private readonly fits = new Map<string, Map<string, RidgeLeastSquares>>();
+  private readonly baseBytes = new Map<string, number>();
+  private readonly jobCoefficients = new Map<string, JobCoefficients>();
   private readonly lambda: number;
   private readonly oomOvershoot: number;
   private readonly oomWeight: number;
@@ -51,34 +61,58 @@ export class MemoryModel {
 
   /** Frozen base weights, counted once per engine process. */
   analyticBaseBytes(baseModel: string): number {
-    const config = this.config(baseModel);
-    return countBaseParams(config) * config.dtypeBytes;
+    let bytes = this.baseBytes.get(baseModel);
+    if (bytes === undefined) {
+      const config = this.config(baseModel);
+      bytes = countBaseParams(config) * config.dtypeBytes;
+      this.baseBytes.set(baseModel, bytes);
+    }
+    return bytes;
   }
 
-  /** One job's LoRA parameters, gradients and AdamW states plus its activations. */
+  /**
+   * One job's LoRA parameters, gradients and AdamW states plus its activations:
+   *   r·Σ_targets(d_in + d_out)·layers·stateBytes
+   *   + B·L·(layers·dtype·(a_h·hidden + a_i·intermediate) + vocab·logitsBytes)
+   *   + B·L²·heads·layers·dtype·attentionScoresFactor
+   */
   analyticJobBytes(job: JobShape): number {
-    const m = this.calibration.memory;
-    const c = this.config(job.baseModel);
-    const loraState = countLoraParams(c, job.loraRank, m.loraTargets) * m.loraStateBytesPerParam;
+    const k = this.coefficientsFor(job.baseModel);
     const tokens = job.microBatchTokens;
-    const perTokenPerLayer =
-      c.dtypeBytes * (m.activationHiddenFactor * c.hiddenSize + m.activationIntermediateFactor * c.intermediateSize);
-    const activations = tokens * c.numLayers * perTokenPerLayer;
-    const attentionScores = m.attentionScoresFactor * tokens * job.seqLen * c.numHeads * c.numLayers * c.dtypeBytes;
-    const logits = tokens * c.vocabSize * m.logitsBytesPerTokenPerVocab;
-    return loraState + activations + attentionScores + logits;
+    return job.loraRank * k.loraBytesPerRank + tokens * k.bytesPerToken + tokens * job.seqLen * k.bytesPerTokenSeqLen;
+  }
+
+  private coefficientsFor(baseModel: string): JobCoefficients {
+    let k = this.jobCoefficients.get(baseModel);
+    if (!k) {
+      const m = this.calibration.memory;
+      const c = this.config(baseModel);
+      const perTokenPerLayer =
+        c.dtypeBytes * (m.activationHiddenFactor * c.hiddenSize + m.activationIntermediateFactor * c.intermediateSize);
+      k = {
+        loraBytesPerRank: countLoraParams(c, 1, m.loraTargets) * m.loraStateBytesPerParam,
+        bytesPerToken: c.numLayers * perTokenPerLayer + c.vocabSize * m.logitsBytesPerTokenPerVocab,
+        bytesPerTokenSeqLen: m.attentionScoresFactor * c.numHeads * c.numLayers * c.dtypeBytes,
+      };
+      this.jobCoefficients.set(baseModel, k);
+    }
+    return k;
   }
 
   private fit(gpuType: string, baseModel: string): RidgeLeastSquares | undefined {
-    return this.fits.get(`${gpuType}\u0000${baseModel}`);
+    return this.fits.get(gpuType)?.get(baseModel);
   }
 
   private fitFor(gpuType: string, baseModel: string): RidgeLeastSquares {
-    const key = `${gpuType}\u0000${baseModel}`;
-    let fit = this.fits.get(key);
+    let byModel = this.fits.get(gpuType);
+    if (!byModel) {
+      byModel = new Map();
+      this.fits.set(gpuType, byModel);
+    }
+    let fit = byModel.get(baseModel);
     if (!fit) {
       fit = new RidgeLeastSquares(3, this.lambda);
-      this.fits.set(key, fit);
+      byModel.set(baseModel, fit);
     }
     return fit;
   }
@@ -91,9 +125,13 @@ export class MemoryModel {
 
   /** What adding `job` to an engine process adds to its peak, fitted correction included. */
   jobIncrementBytes(gpuType: string, job: JobShape): number {
-    const theta = this.fit(gpuType, job.baseModel)?.coefficients();
-    const [, bl, bl2] = features([job]);
-    return this.analyticJobBytes(job) + (theta ? (theta[1] * bl + theta[2] * bl2) * GIB : 0);
+    const analytic = this.analyticJobBytes(job);
+    const fit = this.fit(gpuType, job.baseModel);
+    if (!fit) return analytic;
+    const theta = fit.coefficients();
+    const bl = job.microBatchTokens / 1024;
+    const bl2 = (job.microBatchTokens * job.seqLen) / 1024 ** 2;
+    return analytic + (theta[1] * bl + theta[2] * bl2) * GIB;
   }
 
   /** Predicted peak of one GPU running `jobs` (one engine process per base model present). */
@@ -127,7 +165,7 @@ export class MemoryModel {
   }
 }
 
-/** [1, ΣB·L (Ki tokens), ΣB·L² (Mi token·positions)]: scaled so the ridge penalty treats the terms alike. */
+/** [1, ΣB·L (Ki tokens), ΣB·L² (Mi token·positions)]: scaled so the ridge penalty treats the terms alike (jobIncrementBytes inlines the same scaling). */
 function features(jobs: readonly JobShape[]): number[] {
   let bl = 0;
   let bl2 = 0;

@@ -4,6 +4,8 @@ import type { WaitReason } from './decisions';
 export interface Eligibility {
   /** Indices into the GPU list where the job may start. */
   readonly gpus: readonly number[];
+  /** The distinct GPU types among them. */
+  readonly gpuTypes: readonly string[];
   /** Why the list is empty; undefined when it is not. */
   readonly reason?: WaitReason;
 }
@@ -38,10 +40,11 @@ export function findEligibleGpus(
     }
     eligible.push(i);
   }
-  if (eligible.length > 0) return { gpus: eligible };
-  if (serving === 0) return { gpus: eligible, reason: { code: 'no_node_has_model', baseModel } };
-  if (cordonedNodes.size === 0) return { gpus: eligible, reason: { code: 'selector_unmatched', selector: selector ?? {} } };
-  return { gpus: eligible, reason: { code: 'all_matching_nodes_cordoned', nodes: cordonedNodes.size } };
+  const none = { gpus: eligible, gpuTypes: [] };
+  if (eligible.length > 0) return { gpus: eligible, gpuTypes: [...new Set(eligible.map((i) => gpus[i].gpuType))] };
+  if (serving === 0) return { ...none, reason: { code: 'no_node_has_model', baseModel } };
+  if (cordonedNodes.size === 0) return { ...none, reason: { code: 'selector_unmatched', selector: selector ?? {} } };
+  return { ...none, reason: { code: 'all_matching_nodes_cordoned', nodes: cordonedNodes.size } };
 }
 
 /** Memoises eligibility per (base model, selector) for one decision round. */

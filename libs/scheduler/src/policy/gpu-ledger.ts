@@ -23,6 +23,8 @@ export class LedgerGpu {
   reservedBy: string | null = null;
   private completionCache: number | null = null;
   private drainCache: number | null = null;
+  private minStepsCache: number | null = null;
+  private readonly capacityCache = new Map<string, number>();
 
   constructor(
     readonly index: number,
@@ -41,7 +43,22 @@ export class LedgerGpu {
 
   /** Usable bytes for a process of `baseModel`: GPU memory minus the safety margin. */
   capacityFor(baseModel: string): number {
-    return this.state.memoryBytes - this.memory.marginBytes(this.state.gpuType, this.state.memoryBytes, baseModel);
+    let capacity = this.capacityCache.get(baseModel);
+    if (capacity === undefined) {
+      capacity = this.state.memoryBytes - this.memory.marginBytes(this.state.gpuType, this.state.memoryBytes, baseModel || null);
+      this.capacityCache.set(baseModel, capacity);
+    }
+    return capacity;
+  }
+
+  /** Fewest fused steps any job here has left (Infinity when idle). */
+  minRemainingSteps(): number {
+    if (this.minStepsCache === null) {
+      let min = Infinity;
+      for (const j of this.jobs) min = Math.min(min, j.remainingTokens / j.microBatchTokens);
+      this.minStepsCache = min;
+    }
+    return this.minStepsCache;
   }
 
   freeBytes(): number {
@@ -82,9 +99,19 @@ export class LedgerGpu {
     return this.completionCache;
   }
 
-  /** The same sum if `job` joined. */
-  completionSecondsWith(job: LedgerJob): number {
-    return this.completionSecondsOf([...this.jobs, job]);
+  /**
+   * Increase of Σ completion time if `job` joins, for a job with no more steps left than any job here (the only kind
+   * the policy lets join). It leaves first, so: it runs s steps of the bigger fused step τ', and every job here is
+   * delayed by s·(τ' − τ); afterwards the set is as before. O(1), no allocation.
+   */
+  joinCostShortest(job: JobShape & { readonly remainingTokens: number }): number {
+    let fused = 0;
+    for (const j of this.jobs) fused += j.microBatchTokens;
+    const k = this.jobs.length;
+    const steps = job.remainingTokens / job.microBatchTokens;
+    const before = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused, k);
+    const after = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused + job.microBatchTokens, k + 1);
+    return steps * after + k * steps * (after - before);
   }
 
   /** Σ predicted remaining completion time of a hypothetical job set on this GPU (one base model). */
@@ -128,5 +155,6 @@ export class LedgerGpu {
   private invalidate(): void {
     this.completionCache = null;
     this.drainCache = null;
+    this.minStepsCache = null;
   }
 }

@@ -2,9 +2,11 @@ import type { MemoryModel } from '../memory/memory-model';
 import type { ThroughputModel } from '../throughput/throughput-model';
 import type { ClusterState, QueuedJob } from './cluster-state';
 import type { PreemptDecision, RoundDecisions, StartDecision, WaitReason } from './decisions';
-import { EligibilityCache, type Eligibility } from './eligibility';
+import { AGED_CLASS, incrementOn, type Candidate } from './candidate';
+import { EligibilityCache } from './eligibility';
 import { LedgerGpu, type LedgerJob } from './gpu-ledger';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
+import { RoundIndex } from './round-index';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
 import { estimateStarts } from './start-estimates';
 
@@ -17,7 +19,7 @@ export interface GrovePolicyConfig {
   readonly minRunSecondsBeforePreemption: number;
   /** Churn limit: a job is preempted at most this many times in its life. */
   readonly maxPreemptionsPerJob: number;
-  /** Bounds the round's cost when many jobs could preempt. */
+  /** Bounds the round's cost: only the first this-many waiting jobs (in rank order) look for victims. */
   readonly maxPreemptionSearchesPerRound: number;
   /** Same-class preemption only when the running job has this many times more predicted work left; 0 disables it. */
   readonly srptPreemptionRatio: number;
@@ -35,19 +37,6 @@ export const defaultGroveConfig: GrovePolicyConfig = {
   preemptionOverheadSeconds: 60,
 };
 
-/** Effective class of a job that has waited long enough to age past every priority. */
-const AGED = Number.MAX_SAFE_INTEGER;
-
-/** Per-job facts computed once per round. */
-interface Candidate {
-  readonly job: QueuedJob;
-  readonly eligibility: Eligibility;
-  readonly effectiveClass: number;
-  /** Predicted remaining seconds running alone on the fastest eligible GPU type (the SRPT key). */
-  readonly soloSeconds: number;
-  readonly increments: Map<string, number>;
-}
-
 /** Where a job could start this round without preempting anyone, and what it would cost. */
 interface PlacementOptions {
   readonly idle?: LedgerGpu;
@@ -55,11 +44,10 @@ interface PlacementOptions {
   readonly exceeds?: WaitReason;
   readonly reservedBy?: string;
   readonly minNeeded: number;
-  readonly largestFree: number;
 }
 
 /**
- * Grove's policy. Jobs are ranked by effective class (priority, or AGED once a job has waited agingStartFraction of
+ * Grove's policy. Jobs are ranked by effective class (priority, or AGED_CLASS once a job has waited agingStartFraction of
  * the bound), then by shortest predicted remaining time, then arrival. Each job in turn takes the cheapest of: an idle
  * GPU; co-location with same-base jobs; a preemption (checkpoint, no progress lost, churn-limited); or waiting — where
  * "cost" is the predicted increase of Σ completion times over the jobs affected (the job itself, the jobs it would
@@ -84,7 +72,8 @@ export class GrovePolicy implements SchedulingPolicy {
     const now = state.now;
     const gpus = state.gpus.map((g, i) => new LedgerGpu(i, g, this.memory, this.throughput, now));
     const eligibility = new EligibilityCache(state.gpus);
-    const candidates = state.queue.map((job) => this.candidate(job, now, eligibility, state));
+    const index = new RoundIndex(gpus);
+    const candidates = state.queue.map((job) => this.candidate(job, now, eligibility));
     candidates.sort(compareCandidates);
 
     const starts: StartDecision[] = [];
@@ -105,10 +94,10 @@ export class GrovePolicy implements SchedulingPolicy {
         block(c.eligibility.reason);
         continue;
       }
-      const job: LedgerJob = { ...c.job, startedAt: now };
-      const options = this.placementOptions(c, job, gpus);
+      const job = c.job;
+      const options = this.placementOptions(c, job, gpus, index);
       if (options.idle) {
-        this.start(options.idle, c, job, starts);
+        this.start(options.idle, c, now, starts, index);
         continue;
       }
       if (options.exceeds) {
@@ -117,32 +106,33 @@ export class GrovePolicy implements SchedulingPolicy {
       }
 
       let plan: PreemptionPlan | null = null;
-      const outranks = (victim: LedgerJob) => this.outranks(c, victim, gpus);
-      if (searches > 0 && this.mayPreempt(c, gpus, outranks)) {
+      if (searches > 0) {
         searches--;
-        plan = findPreemptionPlan(c, job, gpus, now, this.config, outranks);
+        plan = findPreemptionPlan(c, gpus, now, this.config, (victim) => this.outranks(c, victim, gpus));
       }
       const preemptCost = plan ? this.preemptionCost(plan, job, now) : Infinity;
       const sharedCost = options.shared?.cost ?? Infinity;
-      const mustStart = c.effectiveClass === AGED || (plan?.victims.some((v) => v.priority < c.job.priority) ?? false);
+      const mustStart = c.effectiveClass === AGED_CLASS || (plan?.victims.some((v) => v.priority < c.job.priority) ?? false);
       // Waiting for the (blocked-ahead)-th GPU to drain, then running alone.
       const drainAt = drainOrder[Math.min(blocked.length, drainOrder.length - 1)];
       const waitCost = mustStart ? Infinity : Math.max(0, drainAt - now) + c.soloSeconds;
 
       if (options.shared && sharedCost <= preemptCost && sharedCost <= waitCost) {
-        this.start(options.shared.gpu, c, job, starts);
+        this.start(options.shared.gpu, c, now, starts, index);
       } else if (plan && preemptCost <= waitCost) {
+        const before = plan.gpu.baseModel;
         for (const victim of plan.victims) {
           plan.gpu.remove(victim.id);
           preemptions.push({ jobId: victim.id, gpuId: plan.gpu.state.id, forJobId: c.job.id });
         }
-        this.start(plan.gpu, c, job, starts);
+        index.changed(plan.gpu, before);
+        this.start(plan.gpu, c, now, starts, index);
       } else {
-        if (c.effectiveClass === AGED) this.reserve(c, gpus);
+        if (c.effectiveClass === AGED_CLASS) index.reserveEarliestDrain(c.eligibility, c.job.id);
         if (options.shared) block({ code: 'colocation_not_beneficial', gpuId: options.shared.gpu.state.id });
         else if (options.reservedBy) block({ code: 'reserved_for_aged_job', jobId: options.reservedBy });
         else if (higherBlocked > 0) block({ code: 'behind_higher_priority', count: higherBlocked });
-        else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: options.largestFree });
+        else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: index.largestFree(c.eligibility) });
       }
     }
 
@@ -159,82 +149,100 @@ export class GrovePolicy implements SchedulingPolicy {
     return { preemptions, starts, waiting };
   }
 
-  private start(gpu: LedgerGpu, c: Candidate, job: LedgerJob, starts: StartDecision[]): void {
-    gpu.add(job, c.increments.get(gpu.state.gpuType)!);
+  private start(gpu: LedgerGpu, c: Candidate, now: number, starts: StartDecision[], index: RoundIndex): void {
+    const before = gpu.baseModel;
+    gpu.add({ ...c.job, startedAt: now }, incrementOn(c, gpu.state.gpuType));
+    index.changed(gpu, before);
     starts.push({ jobId: c.job.id, gpuId: gpu.state.id });
   }
 
-  private candidate(job: QueuedJob, now: number, eligibility: EligibilityCache, state: ClusterState): Candidate {
+  private candidate(job: QueuedJob, now: number, eligibility: EligibilityCache): Candidate {
     const aged = now - job.waitingSince >= this.config.agingBoundSeconds * this.config.agingStartFraction;
-    const effectiveClass = aged ? AGED : job.priority;
-    const increments = new Map<string, number>();
+    const effectiveClass = aged ? AGED_CLASS : job.priority;
     if (!this.memory.knowsModel(job.baseModel)) {
       const reason: WaitReason = { code: 'unknown_model', baseModel: job.baseModel };
-      return { job, eligibility: { gpus: [], reason }, effectiveClass, soloSeconds: Infinity, increments };
+      return { job, eligibility: { gpus: [], gpuTypes: [], reason }, effectiveClass, soloSeconds: Infinity, sortKey: Infinity, increments: [] };
     }
     const elig = eligibility.get(job.baseModel, job.selector);
     let soloSeconds = Infinity;
-    for (const i of elig.gpus) {
-      const type = state.gpus[i].gpuType;
-      if (increments.has(type)) continue;
-      increments.set(type, this.memory.jobIncrementBytes(type, job));
+    const increments = elig.gpuTypes.map((type) => this.memory.jobIncrementBytes(type, job));
+    for (const type of elig.gpuTypes) {
       const rate = this.throughput.soloTokensPerSecond(type, job.baseModel, job.microBatchTokens);
       soloSeconds = Math.min(soloSeconds, job.remainingTokens / rate);
     }
-    return { job, eligibility: elig, effectiveClass, soloSeconds, increments };
+    // Aged jobs go longest-waiting first; the others shortest predicted remaining time first.
+    const sortKey = aged ? job.waitingSince : soloSeconds;
+    return { job, eligibility: elig, effectiveClass, soloSeconds, sortKey, increments };
   }
 
   /**
    * The best idle GPU (fastest solo finish) and the best co-location (least increase of Σ completion over the job and
-   * the jobs already there) among eligible, unreserved GPUs where the predicted peak fits.
+   * the jobs already there) among eligible, unreserved GPUs where the predicted peak fits. A job joins only jobs with
+   * more steps left than itself, so co-location never slows a shorter job and SRPT's order holds.
    */
-  private placementOptions(c: Candidate, job: LedgerJob, gpus: readonly LedgerGpu[]): PlacementOptions {
+  private placementOptions(c: Candidate, job: QueuedJob, gpus: readonly LedgerGpu[], index: RoundIndex): PlacementOptions {
+    const base = job.baseModel;
+    const mask = index.mask(c.eligibility);
+    let soloNeeded = Infinity;
+    let minIncrement = Infinity;
+    c.eligibility.gpuTypes.forEach((type, k) => {
+      soloNeeded = Math.min(soloNeeded, this.memory.baselineBytes(type, base) + c.increments[k]);
+      minIncrement = Math.min(minIncrement, c.increments[k]);
+    });
+    if (soloNeeded > index.largestCapacity(c.eligibility, base)) {
+      const exceeds: WaitReason = {
+        code: 'exceeds_gpu_memory',
+        neededBytes: soloNeeded,
+        largestGpuBytes: index.largestGpuBytes(c.eligibility),
+      };
+      return { exceeds, minNeeded: soloNeeded };
+    }
+    const allReservedBy = index.allReservedBy(c.eligibility);
+    if (allReservedBy !== null) return { reservedBy: allReservedBy, minNeeded: soloNeeded };
+    let reservedBy: string | undefined;
+
     let idle: LedgerGpu | undefined;
     let idleCost = Infinity;
-    let shared: { gpu: LedgerGpu; cost: number } | undefined;
-    let minNeeded = Infinity;
-    let largestFree = 0;
-    let soloNeeded = Infinity;
-    let largestCapacity = 0;
-    let largestGpu = 0;
-    let reservedBy: string | undefined;
-    for (const i of c.eligibility.gpus) {
-      const g = gpus[i];
-      const increment = c.increments.get(g.state.gpuType)!;
-      const solo = g.aloneBytes(job, increment);
-      soloNeeded = Math.min(soloNeeded, solo);
-      largestCapacity = Math.max(largestCapacity, g.capacityFor(job.baseModel));
-      largestGpu = Math.max(largestGpu, g.state.memoryBytes);
-      const need = g.neededBytes(job, increment);
-      minNeeded = Math.min(minNeeded, need === Infinity ? solo : need);
-      largestFree = Math.max(largestFree, g.freeBytes());
-      if (!g.fits(job, increment)) continue;
-      if (g.reservedBy !== null && g.reservedBy !== job.id) {
-        reservedBy ??= g.reservedBy;
+    for (const i of index.idleGpus()) {
+      if (!mask[i] || !gpus[i].fits(job, incrementOn(c, gpus[i].state.gpuType))) continue;
+      if (!isFree(gpus[i], job.id)) {
+        reservedBy ??= gpus[i].reservedBy!;
         continue;
       }
-      if (g.jobs.length === 0) {
-        const cost = job.remainingTokens / this.throughput.soloTokensPerSecond(g.state.gpuType, job.baseModel, job.microBatchTokens);
-        if (cost < idleCost) [idle, idleCost] = [g, cost];
-      } else {
-        // Join only jobs with more steps left: co-location never slows a shorter job, so SRPT's order holds.
-        if (g.jobs.some((r) => remainingSteps(r) < remainingSteps(job))) continue;
-        const cost = g.completionSecondsWith(job) - g.completionSeconds();
-        if (!shared || cost < shared.cost) shared = { gpu: g, cost };
+      const type = gpus[i].state.gpuType;
+      const cost = job.remainingTokens / this.throughput.soloTokensPerSecond(type, base, job.microBatchTokens);
+      if (cost < idleCost) [idle, idleCost] = [gpus[i], cost];
+    }
+    if (idle) return { idle, minNeeded: soloNeeded };
+
+    let shared: { gpu: LedgerGpu; cost: number } | undefined;
+    const steps = remainingSteps(job);
+    const running = index.running(base);
+    const sameBaseEligible = running.length > 0;
+    // Cheap bounds first: with 10,000 waiting jobs most can join no GPU, and a full scan per job is the round's cost.
+    if (minIncrement > index.largestFreeJoinable(base, steps)) {
+      return { reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
+    }
+    for (const i of running) {
+      if (!mask[i]) continue;
+      const g = gpus[i];
+      if (g.minRemainingSteps() < steps || !g.fits(job, incrementOn(c, g.state.gpuType))) continue;
+      if (!isFree(g, job.id)) {
+        reservedBy ??= g.reservedBy!;
+        continue;
       }
+      const cost = g.joinCostShortest(job);
+      if (!shared || cost < shared.cost) shared = { gpu: g, cost };
     }
-    if (soloNeeded > largestCapacity) {
-      const exceeds: WaitReason = { code: 'exceeds_gpu_memory', neededBytes: soloNeeded, largestGpuBytes: largestGpu };
-      return { exceeds, minNeeded, largestFree };
-    }
-    return { idle, shared, reservedBy, minNeeded, largestFree };
+    return { shared, reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
   }
 
   /**
    * Predicted increase of Σ completion: the GPU's new set (rest + job) replaces the old one, and each victim resumes
    * after the job is done, paying the checkpoint/restart overhead.
    */
-  private preemptionCost(plan: PreemptionPlan, job: LedgerJob, now: number): number {
+  private preemptionCost(plan: PreemptionPlan, queued: QueuedJob, now: number): number {
+    const job: LedgerJob = { ...queued, startedAt: now };
     const g = plan.gpu;
     const rest = g.jobs.filter((j) => !plan.victims.includes(j));
     const withJob = [...rest, job];
@@ -245,11 +253,6 @@ export class GrovePolicy implements SchedulingPolicy {
       if (plan.victims.includes(j)) victimsCost += oldFinish[i] - now + (jobFinish - now) + this.config.preemptionOverheadSeconds;
     });
     return g.completionSecondsOf(withJob) + victimsCost - g.completionSeconds();
-  }
-
-  private mayPreempt(c: Candidate, gpus: readonly LedgerGpu[], outranks: (victim: LedgerJob) => boolean): boolean {
-    for (const i of c.eligibility.gpus) for (const j of gpus[i].jobs) if (outranks(j)) return true;
-    return false;
   }
 
   /**
@@ -263,27 +266,19 @@ export class GrovePolicy implements SchedulingPolicy {
     const victimSeconds = victim.remainingTokens / this.throughput.soloTokensPerSecond(type, victim.baseModel, victim.microBatchTokens);
     return victimSeconds > this.config.srptPreemptionRatio * c.soloSeconds;
   }
-
-  /** Holds back the eligible GPU predicted to drain first, so an aged job is not overtaken there again. */
-  private reserve(c: Candidate, gpus: readonly LedgerGpu[]): void {
-    let best: LedgerGpu | undefined;
-    for (const i of c.eligibility.gpus) {
-      const g = gpus[i];
-      if (g.reservedBy !== null) continue;
-      if (!best || g.drainAt() < best.drainAt()) best = g;
-    }
-    if (best) best.reservedBy = c.job.id;
-  }
 }
 
-function remainingSteps(job: LedgerJob): number {
+function isFree(g: LedgerGpu, jobId: string): boolean {
+  return g.reservedBy === null || g.reservedBy === jobId;
+}
+
+function remainingSteps(job: { readonly remainingTokens: number; readonly microBatchTokens: number }): number {
   return job.remainingTokens / job.microBatchTokens;
 }
 
 function compareCandidates(a: Candidate, b: Candidate): number {
   if (a.effectiveClass !== b.effectiveClass) return a.effectiveClass > b.effectiveClass ? -1 : 1;
-  if (a.effectiveClass === AGED && a.job.waitingSince !== b.job.waitingSince) return a.job.waitingSince - b.job.waitingSince;
-  if (a.soloSeconds !== b.soloSeconds) return a.soloSeconds < b.soloSeconds ? -1 : 1;
+  if (a.sortKey !== b.sortKey) return a.sortKey < b.sortKey ? -1 : 1;
   if (a.job.arrivalAt !== b.job.arrivalAt) return a.job.arrivalAt - b.job.arrivalAt;
   return a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0;
 }

@@ -1,4 +1,5 @@
-import type { QueuedJob } from './cluster-state';
+import type { JobShape } from '../models/job-shape';
+import { incrementOn, type Candidate } from './candidate';
 import type { LedgerGpu, LedgerJob } from './gpu-ledger';
 
 export interface PreemptionLimits {
@@ -11,12 +12,6 @@ export interface PreemptionPlan {
   readonly victims: readonly LedgerJob[];
 }
 
-interface Preemptor {
-  readonly job: QueuedJob;
-  readonly effectiveClass: number;
-  readonly eligibility: { readonly gpus: readonly number[] };
-  readonly increments: ReadonlyMap<string, number>;
-}
 
 /**
  * The cheapest set of running jobs to checkpoint and requeue so `c` can start: only jobs of a lower class, that have
@@ -24,8 +19,7 @@ interface Preemptor {
  * then victims with more work left (they lose the least turnaround by waiting).
  */
 export function findPreemptionPlan(
-  c: Preemptor,
-  job: LedgerJob,
+  c: Candidate,
   gpus: readonly LedgerGpu[],
   now: number,
   limits: PreemptionLimits,
@@ -40,8 +34,9 @@ export function findPreemptionPlan(
   let bestScore: readonly [number, number] = [Infinity, Infinity];
   for (const i of c.eligibility.gpus) {
     const g = gpus[i];
+    const job = c.job;
     if (g.reservedBy !== null && g.reservedBy !== job.id) continue;
-    const increment = c.increments.get(g.state.gpuType)!;
+    const increment = incrementOn(c, g.state.gpuType);
     const capacity = g.capacityFor(job.baseModel);
     let victims: LedgerJob[];
     if (g.baseModel !== job.baseModel) {
@@ -66,7 +61,7 @@ export function findPreemptionPlan(
   return best;
 }
 
-function fitsWithout(g: LedgerGpu, victims: readonly LedgerJob[], job: LedgerJob, increment: number, capacity: number): boolean {
+function fitsWithout(g: LedgerGpu, victims: readonly LedgerJob[], job: JobShape, increment: number, capacity: number): boolean {
   const rest = g.jobs.filter((j) => !victims.includes(j));
   const used = rest.length === 0 ? 0 : g.predictPeakOf(rest);
   const need = rest.length === 0 ? g.aloneBytes(job, increment) : increment;

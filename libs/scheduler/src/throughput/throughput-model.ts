@@ -21,9 +21,14 @@ export interface ThroughputModelOptions {
  * speed for cluster throughput. Corrections (Δc_f, Δc_j, Δc_t) per (GPU type, base model) are fitted online from
  * measured step times by ridge least squares toward the prior.
  */
+interface Entry {
+  readonly prior: readonly [number, number, number];
+  fit: RidgeLeastSquares | null;
+}
+
 export class ThroughputModel {
-  private readonly fits = new Map<string, RidgeLeastSquares>();
-  private readonly priors = new Map<string, readonly [number, number, number]>();
+  /** gpuType → baseModel → prior and fit; nested maps keep the hot lookups free of string building. */
+  private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly lambda: number;
 
   constructor(
@@ -33,11 +38,26 @@ export class ThroughputModel {
     this.lambda = options.ridgeLambda ?? 1e-3;
   }
 
+  private entry(gpuType: string, baseModel: string): Entry {
+    let byModel = this.entries.get(gpuType);
+    if (!byModel) {
+      byModel = new Map();
+      this.entries.set(gpuType, byModel);
+    }
+    let entry = byModel.get(baseModel);
+    if (!entry) {
+      entry = { prior: this.computePrior(gpuType, baseModel), fit: null };
+      byModel.set(baseModel, entry);
+    }
+    return entry;
+  }
+
   /** Prior coefficients [c_f, c_j, c_t] (seconds, seconds per job, seconds per token). */
   priorCoefficients(gpuType: string, baseModel: string): readonly [number, number, number] {
-    const key = `${gpuType}\u0000${baseModel}`;
-    const cached = this.priors.get(key);
-    if (cached) return cached;
+    return this.entry(gpuType, baseModel).prior;
+  }
+
+  private computePrior(gpuType: string, baseModel: string): readonly [number, number, number] {
     const gpu = this.calibration.gpuTypes[gpuType];
     if (!gpu || !Object.hasOwn(this.calibration.gpuTypes, gpuType)) {
       throw new SchedulerError('unknown_gpu_type', `no calibration for GPU type "${gpuType}"`);
@@ -50,18 +70,17 @@ export class ThroughputModel {
     const params = countBaseParams(model);
     const perToken = (t.flopsPerTokenPerParam * params) / (gpu.peakFlops * t.mfu);
     const weightStreaming = (t.weightPassesPerStep * params * model.dtypeBytes) / gpu.hbmBytesPerSecond;
-    const prior = [t.stepOverheadSeconds + weightStreaming + t.saturationTokens * perToken, t.perJobSeconds, perToken] as const;
-    this.priors.set(key, prior);
-    return prior;
+    return [t.stepOverheadSeconds + weightStreaming + t.saturationTokens * perToken, t.perJobSeconds, perToken];
   }
 
   stepSeconds(gpuType: string, baseModel: string, fusedTokens: number, jobCount: number): number {
-    const [cf, cj, ct] = this.priorCoefficients(gpuType, baseModel);
-    const theta = this.fits.get(`${gpuType}\u0000${baseModel}`)?.coefficients();
-    const prior = cf + cj * jobCount + ct * fusedTokens;
-    const correction = theta ? theta[0] + theta[1] * jobCount + theta[2] * (fusedTokens / 1e4) : 0;
+    const { prior, fit } = this.entry(gpuType, baseModel);
+    const base = prior[0] + prior[1] * jobCount + prior[2] * fusedTokens;
+    if (!fit) return base;
+    const theta = fit.coefficients();
+    const correction = theta[0] + theta[1] * jobCount + theta[2] * (fusedTokens / 1e4);
     // A step can never be faster than a tenth of the prior; guards against a wild fit from few samples.
-    return Math.max(prior + correction, prior * 0.1);
+    return Math.max(base + correction, base * 0.1);
   }
 
   /** Tokens per second of a job that runs alone on a GPU of this type. */
@@ -70,13 +89,9 @@ export class ThroughputModel {
   }
 
   observeStep(gpuType: string, baseModel: string, fusedTokens: number, jobCount: number, seconds: number): void {
-    const [cf, cj, ct] = this.priorCoefficients(gpuType, baseModel);
-    const key = `${gpuType}\u0000${baseModel}`;
-    let fit = this.fits.get(key);
-    if (!fit) {
-      fit = new RidgeLeastSquares(3, this.lambda);
-      this.fits.set(key, fit);
-    }
-    fit.add([1, jobCount, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
+    const entry = this.entry(gpuType, baseModel);
+    const [cf, cj, ct] = entry.prior;
+    entry.fit ??= new RidgeLeastSquares(3, this.lambda);
+    entry.fit.add([1, jobCount, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
   }
 }
