@@ -2,10 +2,12 @@
 calibration), eager attention, LoRA dropout 0, starting from the job's PEFT-saved adapter."""
 from __future__ import annotations
 
+import os
 import re
 
 import quiet_hf  # noqa: F401
 import torch
+from safetensors.torch import load_file
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM
 
@@ -33,11 +35,26 @@ def _check_adapter_matches(model: PeftModel, job: JobSpec) -> None:
         raise SpecError(f"{where} use_rslora={config.use_rslora}, spec says {job.lora.use_rslora}")
 
 
+def _check_adapter_loaded(model: PeftModel, adapter_dir: str) -> None:
+    """PEFT only warns about adapter tensors it cannot place (and leaves those weights at their init), so check
+    that every saved tensor landed on a LoRA weight of the same shape and value, and that no LoRA weight was left out."""
+    saved = load_file(os.path.join(adapter_dir, "adapter_model.safetensors"))
+    params = lora_parameters(model)
+    missing, unexpected = sorted(set(params) - set(saved)), sorted(set(saved) - set(params))
+    if missing or unexpected:
+        raise SpecError(f"{adapter_dir}: adapter tensors do not match the model's LoRA weights: "
+                        f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+    for key, p in params.items():
+        if saved[key].shape != p.shape or not torch.equal(saved[key].to(p.dtype), p.detach()):
+            raise SpecError(f"{adapter_dir}: {key} was not loaded as saved")
+
+
 def load_job_model(model_dir: str, job: JobSpec, dtype: torch.dtype) -> PeftModel:
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, attn_implementation="eager")
     if job.init_adapter is not None:
         model = PeftModel.from_pretrained(base, job.init_adapter, is_trainable=True)
         _check_adapter_matches(model, job)
+        _check_adapter_loaded(model, job.init_adapter)
         model.peft_config[_ADAPTER_NAME].lora_dropout = 0.0
     else:
         # PEFT's default init (kaiming-uniform A from the seed, B = 0); the engine's RNG differs, so only B matches.
