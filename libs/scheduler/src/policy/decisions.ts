@@ -8,8 +8,11 @@ export type WaitReason =
   | { readonly code: 'insufficient_memory'; readonly neededBytes: number; readonly largestFreeBytes: number }
   | { readonly code: 'behind_higher_priority'; readonly count: number }
   | { readonly code: 'reserved_for_aged_job'; readonly jobId: string }
-  /** Memory is free somewhere, but co-locating there is predicted to finish later than waiting for a GPU. */
-  | { readonly code: 'colocation_not_beneficial'; readonly gpuId: string }
+  /**
+   * Memory is free beside same-base jobs, but joining them is predicted to raise total turnaround: waiting is cheaper,
+   * or the jobs there have less work left and would be slowed. gpuId names the best such GPU when one was costed.
+   */
+  | { readonly code: 'colocation_not_beneficial'; readonly gpuId: string | null }
   | { readonly code: 'queued_in_order'; readonly ahead: number };
 
 export interface StartDecision {

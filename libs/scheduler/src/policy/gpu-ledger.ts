@@ -9,6 +9,7 @@ export interface LedgerJob extends JobShape {
   readonly id: string;
   readonly priority: number;
   readonly remainingTokens: number;
+  readonly arrivalAt: number;
   readonly startedAt: number;
   readonly preemptions: number;
 }

@@ -108,7 +108,9 @@ export class GrovePolicy implements SchedulingPolicy {
       let plan: PreemptionPlan | null = null;
       if (searches > 0) {
         searches--;
-        plan = findPreemptionPlan(c, gpus, now, this.config, (victim) => this.outranks(c, victim, gpus));
+        // An aged job is the starvation rescue: the per-job preemption cap yields to it (the minimum run time does not).
+        const limits = c.effectiveClass === AGED_CLASS ? { ...this.config, maxPreemptionsPerJob: Infinity } : this.config;
+        plan = findPreemptionPlan(c, gpus, now, limits, (victim) => this.outranks(c, victim, gpus));
       }
       const preemptCost = plan ? this.preemptionCost(plan, job, now) : Infinity;
       const sharedCost = options.shared?.cost ?? Infinity;
@@ -131,6 +133,10 @@ export class GrovePolicy implements SchedulingPolicy {
         if (c.effectiveClass === AGED_CLASS) index.reserveEarliestDrain(c.eligibility, c.job.id);
         if (options.shared) block({ code: 'colocation_not_beneficial', gpuId: options.shared.gpu.state.id });
         else if (options.reservedBy) block({ code: 'reserved_for_aged_job', jobId: options.reservedBy });
+        else if (index.largestFreeJoinable(c.job.baseModel, 0) >= options.minNeeded) {
+          // Room exists beside jobs with less work left; joining them would slow shorter jobs (SRPT).
+          block({ code: 'colocation_not_beneficial', gpuId: null });
+        }
         else if (higherBlocked > 0) block({ code: 'behind_higher_priority', count: higherBlocked });
         else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: index.largestFree(c.eligibility) });
       }
@@ -256,12 +262,15 @@ export class GrovePolicy implements SchedulingPolicy {
   }
 
   /**
-   * A higher class always outranks; inside a class a job outranks a running one whose predicted remaining time is
+   * Who may preempt whom: a higher priority class outranks a lower one. An aged job also outranks any job that arrived
+   * after it (that job overtook it), but not an earlier job of its own or a higher class, so aging never makes
+   * same-class jobs swap places back and forth. Inside a class a job outranks one whose predicted remaining time is
    * srptPreemptionRatio times its own (preemptive SRPT, kept coarse so near-equal jobs never swap).
    */
   private outranks(c: Candidate, victim: LedgerJob, gpus: readonly LedgerGpu[]): boolean {
-    if (victim.priority < c.effectiveClass) return true;
-    if (victim.priority > c.effectiveClass || !(this.config.srptPreemptionRatio > 0)) return false;
+    if (victim.priority < c.job.priority) return true;
+    if (c.effectiveClass === AGED_CLASS) return victim.arrivalAt > c.job.arrivalAt;
+    if (victim.priority > c.job.priority || !(this.config.srptPreemptionRatio > 0)) return false;
     const type = gpus[c.eligibility.gpus[0]].state.gpuType;
     const victimSeconds = victim.remainingTokens / this.throughput.soloTokensPerSecond(type, victim.baseModel, victim.microBatchTokens);
     return victimSeconds > this.config.srptPreemptionRatio * c.soloSeconds;
