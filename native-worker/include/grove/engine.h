@@ -35,8 +35,15 @@ struct JobFailed {
   std::string message;
 };
 
+struct Checkpointed {
+  std::string job_id;
+  int64_t step = 0;
+  std::string dir;
+};
+
 struct StepReport {
   std::vector<StepEvent> steps;
+  std::vector<Checkpointed> checkpoints;
   std::vector<JobFinished> finished;
   std::vector<JobFailed> failed;
   int tokens = 0;
@@ -56,8 +63,9 @@ class Engine {
   // Creates the job (see Job::create). Fails with the job's error; the engine is unchanged then.
   Status add_job(const JobSpec& spec);
   Status remove_job(const std::string& id);
-  // Checkpoints the job at its next optimizer-step boundary (at once if it is at one).
-  Status checkpoint_job(const std::string& id);
+  // Checkpoints the job at its next optimizer-step boundary: at once if it is at one (returns true), else after
+  // the step that completes its current optimizer step (reported in that StepReport's checkpoints).
+  StatusOr<bool> checkpoint_job(const std::string& id);
   bool has_jobs() const { return !jobs_.empty(); }
   std::vector<JobStatus> status() const;
 
@@ -67,6 +75,7 @@ class Engine {
   Status dump(const std::string& out_dir);
 
   Backend& backend() { return backend_; }
+  const Model& model() const { return model_; }
 
  private:
   void fail(const std::string& id, const Status& status, StepReport& report);

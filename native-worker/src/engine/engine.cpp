@@ -50,12 +50,13 @@ Status Engine::remove_job(const std::string& id) {
   return Status();
 }
 
-Status Engine::checkpoint_job(const std::string& id) {
+StatusOr<bool> Engine::checkpoint_job(const std::string& id) {
   for (auto& j : jobs_) {
     if (j->id() != id) continue;
     j->request_checkpoint();
-    if (j->checkpoint_due()) return j->save_checkpoint(backend_, model_.path);
-    return Status();
+    if (!j->checkpoint_due()) return false;
+    GROVE_RETURN_IF_ERROR(j->save_checkpoint(backend_, model_.path));
+    return true;
   }
   return make_error(ErrorCode::kNotFound, "no job '" + id + "'");
 }
@@ -77,7 +78,10 @@ void Engine::after_micro_batch(Job& job, double loss_sum, int64_t tokens, double
   auto metrics = job.optimizer_step(backend_);
   if (!metrics.ok()) return fail(id, metrics.status(), report);
   Status st = job.append_metrics(metrics.value());
-  if (st.ok() && job.checkpoint_due()) st = job.save_checkpoint(backend_, model_.path);
+  if (st.ok() && job.checkpoint_due()) {
+    st = job.save_checkpoint(backend_, model_.path);
+    if (st.ok()) report.checkpoints.push_back({id, job.step(), job.spec().checkpoint_dir});
+  }
   if (st.ok() && job.done()) st = job.write_output(backend_, model_.path);
   if (!st.ok()) return fail(id, st, report);
   report.steps.push_back({id, metrics.value()});
