@@ -79,7 +79,6 @@ export class GrovePolicy implements SchedulingPolicy {
     const starts: StartDecision[] = [];
     const preemptions: PreemptDecision[] = [];
     const blocked: { candidate: Candidate; reason: WaitReason }[] = [];
-    const drainOrder = gpus.map((g) => g.drainAt()).sort((a, b) => a - b);
     let higherBlocked = 0;
     let lastClass = Number.NaN;
     let searches = this.config.maxPreemptionSearchesPerRound;
@@ -116,7 +115,7 @@ export class GrovePolicy implements SchedulingPolicy {
       const sharedCost = options.shared?.cost ?? Infinity;
       const mustStart = c.effectiveClass === AGED_CLASS || (plan?.victims.some((v) => v.priority < c.job.priority) ?? false);
       // Waiting for the (blocked-ahead)-th GPU to drain, then running alone.
-      const drainAt = drainOrder[Math.min(blocked.length, drainOrder.length - 1)];
+      const drainAt = index.kthDrain(blocked.length);
       const waitCost = mustStart ? Infinity : Math.max(0, drainAt - now) + c.soloSeconds;
 
       if (options.shared && sharedCost <= preemptCost && sharedCost <= waitCost) {
@@ -138,7 +137,7 @@ export class GrovePolicy implements SchedulingPolicy {
           block({ code: 'colocation_not_beneficial', gpuId: null });
         }
         else if (higherBlocked > 0) block({ code: 'behind_higher_priority', count: higherBlocked });
-        else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: index.largestFree(c.eligibility) });
+        else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: index.largestFree(c.eligibility, c.job.baseModel) });
       }
     }
 

@@ -35,14 +35,24 @@ export class RoundIndex {
 
   /** GPU indices by predicted drain time at the start of the round. */
   private readonly drainOrder: readonly number[];
+  /** Current predicted drain time of every GPU, sorted; kept up to date as the round starts and preempts jobs. */
+  private readonly drainTimes: number[];
+  private readonly drainOf: Float64Array;
 
   constructor(private readonly gpus: readonly LedgerGpu[]) {
     this.drainOrder = gpus.map((g) => g.index).sort((a, b) => gpus[a].drainAt() - gpus[b].drainAt() || a - b);
+    this.drainOf = Float64Array.from(gpus.map((g) => g.drainAt()));
+    this.drainTimes = Array.from(this.drainOf).sort((a, b) => a - b);
     this.idle = [];
     for (const g of gpus) {
       if (g.baseModel === null) this.idle.push(g.index);
       else this.running(g.baseModel).push(g.index);
     }
+  }
+
+  /** The k-th earliest predicted drain time over all GPUs (k from 0, clamped to the last). */
+  kthDrain(k: number): number {
+    return this.drainTimes[Math.min(k, this.drainTimes.length - 1)];
   }
 
   idleGpus(): readonly number[] {
@@ -61,6 +71,9 @@ export class RoundIndex {
   /** Call after a GPU's job set changed; `before` is its base model before the change. */
   changed(g: LedgerGpu, before: string | null): void {
     this.version++;
+    this.drainTimes.splice(lowerBound(this.drainTimes, this.drainOf[g.index]), 1);
+    this.drainOf[g.index] = g.drainAt();
+    this.drainTimes.splice(lowerBound(this.drainTimes, this.drainOf[g.index]), 0, this.drainOf[g.index]);
     const after = g.baseModel;
     for (const base of [before, after]) if (base !== null) this.baseVersions.set(base, this.version);
     if (before === after) return;
@@ -142,12 +155,18 @@ export class RoundIndex {
     return capacity;
   }
 
-  /** Largest predicted free memory among the eligible GPUs right now. */
-  largestFree(e: Eligibility): number {
+  /**
+   * Largest predicted free memory a job of `baseModel` could use among the eligible GPUs right now (a GPU held by
+   * another base model's process offers none). An Eligibility belongs to one base model, so the cache is per set.
+   */
+  largestFree(e: Eligibility, baseModel: string): number {
     const f = this.factsFor(e);
     if (f.freeVersion !== this.version) {
       let free = 0;
-      for (const i of e.gpus) free = Math.max(free, this.gpus[i].freeBytes());
+      for (const i of e.gpus) {
+        const g = this.gpus[i];
+        if (g.baseModel === null || g.baseModel === baseModel) free = Math.max(free, g.freeBytes());
+      }
       f.largestFree = free;
       f.freeVersion = this.version;
     }
@@ -177,4 +196,16 @@ export class RoundIndex {
   allReservedBy(e: Eligibility): string | null {
     return this.factsFor(e).reservedOutBy;
   }
+}
+
+/** First position in a sorted array whose value is ≥ x. */
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
