@@ -33,6 +33,13 @@ def _check_adapter_matches(model: PeftModel, job: JobSpec) -> None:
         raise SpecError(f"{where} targets {sorted(config.target_modules)}, spec says {sorted(job.lora.target_modules)}")
     if bool(config.use_rslora) != job.lora.use_rslora:
         raise SpecError(f"{where} use_rslora={config.use_rslora}, spec says {job.lora.use_rslora}")
+    # The fields a PEFT user relies on: a causal-LM LoRA with no bias training, stored [out, in] (not Conv1D-style).
+    expected = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "bias": "none", "fan_in_fan_out": False}
+    found = {k: getattr(config, k) for k in expected}
+    found["peft_type"] = str(getattr(found["peft_type"], "value", found["peft_type"]))
+    found["task_type"] = str(getattr(found["task_type"], "value", found["task_type"]))
+    if found != expected:
+        raise SpecError(f"{where}: adapter_config.json has {found}, expected {expected}")
 
 
 def _check_adapter_loaded(model: PeftModel, adapter_dir: str) -> None:

@@ -71,3 +71,15 @@ def test_a_spec_whose_lora_block_disagrees_with_the_adapter_is_refused(workspace
     spec = write_spec(workspace, tmp_path, lora={"r": lora.r * 2, "alpha": lora.alpha, "target_modules": lora.targets})
     with pytest.raises(SpecError, match="spec says r="):
         load_job_model(spec.model, spec.jobs[0], torch.float32)
+
+
+def test_an_adapter_config_without_the_causal_lm_task_is_refused(workspace, tmp_path):
+    other = str(tmp_path / "other")
+    shutil.copytree(workspace["adapter"], other)
+    config_path = os.path.join(other, "adapter_config.json")
+    config = json.load(open(config_path))
+    config["task_type"] = "SEQ_CLS"
+    json.dump(config, open(config_path, "w"))
+    spec = write_spec(workspace, tmp_path, init_adapter=other)
+    with pytest.raises(SpecError, match="expected .*CAUSAL_LM"):
+        load_job_model(spec.model, spec.jobs[0], torch.float32)
