@@ -5,16 +5,19 @@
   messages:          the chat template with [assistant content + end-of-turn token] as targets, or a plain
                      "### Role:" layout when the tokenizer has no chat template
   text:              BOS + [text + EOS]
-(brackets mark targets). Each piece is tokenized on its own so the mask boundary is exact; a doubled leading BOS is
-collapsed, the first token is never a target and trailing non-target tokens are cut.
+(brackets mark targets). Each piece is tokenized on its own so the mask boundary is exact; a doubled leading BOS or
+trailing EOS (text that itself starts with the BOS string or ends with the EOS string) is collapsed, the first token
+is never a target and trailing non-target tokens are cut.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-SENTINEL = "GROVE_ASSISTANT_CONTENT_5f1c9e"
+# No letters, so templates that change case leave it intact.
+SENTINEL = "@@0271828182845904523@@"
 PLAIN_HEADERS = {"system": "### System:\n", "user": "### User:\n", "assistant": "### Assistant:\n"}
 TURN_SEPARATOR = "\n\n"
 
@@ -49,14 +52,19 @@ class DatasetTokenizer:
 
     def __init__(self, path: str):
         from transformers import AutoTokenizer, PreTrainedTokenizerFast
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.set_verbosity_error()  # advisory warnings about decoding options would drown the per-line errors
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        # A tokenizer.json alone lacks the special-token roles and chat template of tokenizer_config.json.
+        beside = os.path.join(folder, "tokenizer_config.json")
         try:
-            # A tokenizer.json alone lacks the special-token roles and chat template of tokenizer_config.json.
-            beside = os.path.join(os.path.dirname(os.path.abspath(path)), "tokenizer_config.json")
-            if os.path.isdir(path):
-                hf = AutoTokenizer.from_pretrained(path)
-            elif os.path.isfile(path) and os.path.isfile(beside):
-                hf = AutoTokenizer.from_pretrained(os.path.dirname(os.path.abspath(path)))
+            self.config = {}
+            if os.path.isfile(beside):
+                with open(beside, encoding="utf-8") as f:
+                    self.config = json.load(f)
+            if os.path.isdir(path) or (os.path.isfile(path) and self.config):
+                hf = AutoTokenizer.from_pretrained(folder)
             elif os.path.isfile(path):
                 hf = PreTrainedTokenizerFast(tokenizer_file=path)
             else:
@@ -82,7 +90,8 @@ class DatasetTokenizer:
         for at in range(1, len(with_specials) - len(plain) + 1):
             if with_specials[at : at + len(plain)] == plain:
                 return with_specials[:at]
-        add_bos = getattr(self.hf, "add_bos_token", None)
+        # Read from the file, as libs/datasets does: transformers fills in its own default when the key is absent.
+        add_bos = self.config.get("add_bos_token")
         return [self.bos_id] if self.bos_id is not None and add_bos is not False else []
 
     @property
@@ -181,6 +190,8 @@ def encode_segments(tok: DatasetTokenizer, segments: Sequence[Segment]) -> tuple
         mask += [1 if segment.target else 0] * len(piece)
     if tok.bos_id is not None and len(ids) >= 2 and ids[0] == tok.bos_id and ids[1] == tok.bos_id:
         ids, mask = ids[1:], mask[1:]
+    if len(ids) >= 2 and ids[-1] == tok.eos_id and ids[-2] == tok.eos_id:
+        ids, mask = ids[:-1], mask[:-1]
     if mask:
         mask[0] = 0
     return trim_trailing_non_targets(ids, mask)
