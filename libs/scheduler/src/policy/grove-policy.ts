@@ -8,7 +8,7 @@ import { LedgerGpu, type LedgerJob } from './gpu-ledger';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
 import { RoundIndex } from './round-index';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
-import { estimateStarts } from './start-estimates';
+import { estimateStarts, type EstimateInput } from './start-estimates';
 
 export interface GrovePolicyConfig {
   /** No job should wait longer than this in one stretch (seconds). */
@@ -78,7 +78,9 @@ export class GrovePolicy implements SchedulingPolicy {
 
     const starts: StartDecision[] = [];
     const preemptions: PreemptDecision[] = [];
-    const blocked: { candidate: Candidate; reason: WaitReason }[] = [];
+    const blocked: EstimateInput[] = [];
+    // Many jobs wait behind the same number of higher-priority jobs: share one reason object per count.
+    const behind = new Map<number, WaitReason>();
     let higherBlocked = 0;
     let lastClass = Number.NaN;
     let searches = this.config.maxPreemptionSearchesPerRound;
@@ -88,9 +90,8 @@ export class GrovePolicy implements SchedulingPolicy {
         higherBlocked = blocked.length;
         lastClass = c.effectiveClass;
       }
-      const block = (reason: WaitReason) => blocked.push({ candidate: c, reason });
       if (c.eligibility.reason) {
-        block(c.eligibility.reason);
+        blocked.push(waitingEntry(c, c.eligibility.reason));
         continue;
       }
       const job = c.job;
@@ -100,7 +101,7 @@ export class GrovePolicy implements SchedulingPolicy {
         continue;
       }
       if (options.exceeds) {
-        block(options.exceeds);
+        blocked.push(waitingEntry(c, options.exceeds));
         continue;
       }
 
@@ -130,28 +131,33 @@ export class GrovePolicy implements SchedulingPolicy {
         this.start(plan.gpu, c, now, starts, index);
       } else {
         if (c.effectiveClass === AGED_CLASS) index.reserveEarliestDrain(c.eligibility, c.job.id);
-        if (options.shared) block({ code: 'colocation_not_beneficial', gpuId: options.shared.gpu.state.id });
-        else if (options.reservedBy) block({ code: 'reserved_for_aged_job', jobId: options.reservedBy });
-        else if (index.largestFreeJoinable(c.job.baseModel, 0) >= options.minNeeded) {
-          // Room exists beside jobs with less work left; joining them would slow shorter jobs (SRPT).
-          block({ code: 'colocation_not_beneficial', gpuId: null });
-        }
-        else if (higherBlocked > 0) block({ code: 'behind_higher_priority', count: higherBlocked });
-        else block({ code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes: index.largestFree(c.eligibility, c.job.baseModel) });
+        blocked.push(waitingEntry(c, this.waitReason(c, options, index, higherBlocked, behind)));
       }
     }
 
-    const waiting = estimateStarts(
-      blocked.map((b) => ({
-        jobId: b.candidate.job.id,
-        reason: b.reason,
-        gpus: b.reason.code === 'exceeds_gpu_memory' ? [] : b.candidate.eligibility.gpus,
-        soloSeconds: b.candidate.soloSeconds,
-      })),
-      gpus.map((g) => g.drainAt()),
-      now,
-    );
+    const waiting = estimateStarts(blocked, gpus.map((g) => g.drainAt()), now);
     return { preemptions, starts, waiting };
+  }
+
+  /** The most useful reason a job that found no start this round is waiting. */
+  private waitReason(
+    c: Candidate,
+    options: PlacementOptions,
+    index: RoundIndex,
+    higherBlocked: number,
+    behind: Map<number, WaitReason>,
+  ): WaitReason {
+    if (options.shared) return { code: 'colocation_not_beneficial', gpuId: options.shared.gpu.state.id };
+    if (options.reservedBy) return { code: 'reserved_for_aged_job', jobId: options.reservedBy };
+    // Room exists beside jobs with less work left; joining them would slow shorter jobs (SRPT).
+    if (index.largestFreeJoinable(c.job.baseModel, 0) >= options.minNeeded) return JOIN_WOULD_SLOW_SHORTER;
+    if (higherBlocked > 0) {
+      let reason = behind.get(higherBlocked);
+      if (!reason) behind.set(higherBlocked, (reason = { code: 'behind_higher_priority', count: higherBlocked }));
+      return reason;
+    }
+    const largestFreeBytes = index.largestFree(c.eligibility, c.job.baseModel);
+    return { code: 'insufficient_memory', neededBytes: options.minNeeded, largestFreeBytes };
   }
 
   private start(gpu: LedgerGpu, c: Candidate, now: number, starts: StartDecision[], index: RoundIndex): void {
@@ -190,10 +196,10 @@ export class GrovePolicy implements SchedulingPolicy {
     const mask = index.mask(c.eligibility);
     let soloNeeded = Infinity;
     let minIncrement = Infinity;
-    c.eligibility.gpuTypes.forEach((type, k) => {
-      soloNeeded = Math.min(soloNeeded, this.memory.baselineBytes(type, base) + c.increments[k]);
+    for (let k = 0; k < c.increments.length; k++) {
+      soloNeeded = Math.min(soloNeeded, this.memory.baselineBytes(c.eligibility.gpuTypes[k], base) + c.increments[k]);
       minIncrement = Math.min(minIncrement, c.increments[k]);
-    });
+    }
     if (soloNeeded > index.largestCapacity(c.eligibility, base)) {
       const exceeds: WaitReason = {
         code: 'exceeds_gpu_memory',
@@ -274,6 +280,13 @@ export class GrovePolicy implements SchedulingPolicy {
     const victimSeconds = victim.remainingTokens / this.throughput.soloTokensPerSecond(type, victim.baseModel, victim.microBatchTokens);
     return victimSeconds > this.config.srptPreemptionRatio * c.soloSeconds;
   }
+}
+
+const JOIN_WOULD_SLOW_SHORTER: WaitReason = Object.freeze({ code: 'colocation_not_beneficial', gpuId: null });
+
+function waitingEntry(c: Candidate, reason: WaitReason): EstimateInput {
+  const runnable = reason.code !== 'exceeds_gpu_memory';
+  return { jobId: c.job.id, reason, gpus: runnable ? c.eligibility.gpus : [], soloSeconds: c.soloSeconds };
 }
 
 function isFree(g: LedgerGpu, jobId: string): boolean {

@@ -1,4 +1,3 @@
-import { MinHeap } from '../util/min-heap';
 import type { WaitingJob, WaitReason } from './decisions';
 
 export interface EstimateInput {
@@ -18,9 +17,9 @@ export function estimateStarts(jobs: readonly EstimateInput[], drainAt: readonly
   const available = Float64Array.from(drainAt);
   // One lazy min-heap of (available, gpu) per distinct set of eligible GPUs, so a job costs O(log n) instead of a scan.
   // An entry is stale once its GPU's time moved on; stale tops are dropped.
-  const heaps = new Map<string, MinHeap<Entry>>();
+  const heaps = new Map<string, TimeHeap>();
   const signatures = new Map<readonly number[], string>();
-  const heapsOfGpu: MinHeap<Entry>[][] = drainAt.map(() => []);
+  const heapsOfGpu: TimeHeap[][] = drainAt.map(() => []);
   const heapFor = (gpus: readonly number[]) => {
     let signature = signatures.get(gpus);
     if (signature === undefined) {
@@ -29,9 +28,9 @@ export function estimateStarts(jobs: readonly EstimateInput[], drainAt: readonly
     }
     let heap = heaps.get(signature);
     if (!heap) {
-      heap = new MinHeap<Entry>((a, b) => a.at < b.at || (a.at === b.at && a.gpu < b.gpu));
+      heap = new TimeHeap(gpus.length);
       for (const i of gpus) {
-        heap.push({ at: available[i], gpu: i });
+        heap.push(available[i], i);
         heapsOfGpu[i].push(heap);
       }
       heaps.set(signature, heap);
@@ -43,17 +42,80 @@ export function estimateStarts(jobs: readonly EstimateInput[], drainAt: readonly
       return { jobId: j.jobId, reason: j.reason, estimatedStartAt: null, estimatedFinishAt: null };
     }
     const heap = heapFor(j.gpus);
-    while (heap.peek()!.at !== available[heap.peek()!.gpu]) heap.pop();
-    const best = heap.peek()!.gpu;
+    while (heap.topTime() !== available[heap.topGpu()]) heap.pop();
+    const best = heap.topGpu();
     const start = Math.max(now, available[best]);
     const finish = start + j.soloSeconds;
     available[best] = finish;
-    for (const h of heapsOfGpu[best]) h.push({ at: finish, gpu: best });
+    for (const h of heapsOfGpu[best]) h.push(finish, best);
     return { jobId: j.jobId, reason: j.reason, estimatedStartAt: start, estimatedFinishAt: finish };
   });
 }
 
-interface Entry {
-  readonly at: number;
-  readonly gpu: number;
+/**
+ * Min-heap of (time, gpu) pairs in growable typed arrays: one decision round pushes tens of thousands of entries, and
+ * objects per entry would be garbage the next round pays for.
+ */
+class TimeHeap {
+  private times: Float64Array;
+  private gpus: Int32Array;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.times = new Float64Array(Math.max(16, capacity * 2));
+    this.gpus = new Int32Array(this.times.length);
+  }
+
+  topTime(): number {
+    return this.times[0];
+  }
+
+  topGpu(): number {
+    return this.gpus[0];
+  }
+
+  private less(a: number, b: number): boolean {
+    return this.times[a] < this.times[b] || (this.times[a] === this.times[b] && this.gpus[a] < this.gpus[b]);
+  }
+
+  private swap(a: number, b: number): void {
+    [this.times[a], this.times[b]] = [this.times[b], this.times[a]];
+    [this.gpus[a], this.gpus[b]] = [this.gpus[b], this.gpus[a]];
+  }
+
+  push(time: number, gpu: number): void {
+    if (this.size === this.times.length) {
+      const times = new Float64Array(this.size * 2);
+      const gpus = new Int32Array(this.size * 2);
+      times.set(this.times);
+      gpus.set(this.gpus);
+      [this.times, this.gpus] = [times, gpus];
+    }
+    let i = this.size++;
+    this.times[i] = time;
+    this.gpus[i] = gpu;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    this.size--;
+    this.times[0] = this.times[this.size];
+    this.gpus[0] = this.gpus[this.size];
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.size && this.less(l, m)) m = l;
+      if (r < this.size && this.less(r, m)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
 }
