@@ -1,14 +1,15 @@
-"""HF transformers + PEFT reference for the engine's `dump` and `train` (contract: engine-contract, docs/crosscheck.md).
+"""HF transformers + PEFT reference for the engine's `dump` and `train` (see native-worker/docs/crosscheck.md).
 
-    reference.py SPEC.json OUT_DIR [--mode dump|train] [--dtype float32|float64]
+    reference.py SPEC.json OUT_DIR [--mode dump|train] [--dtype float32|float64] [--job ID]...
+    reference.py --task MODE DTYPE SPEC.json OUT_DIR [--task ...]      (several runs, one process)
 
 dump:  OUT_DIR/<job>.safetensors with `loss` [1], `logits` [T, vocab] (the first micro-batch's examples
        concatenated), `n_targets` [1] and `grad.<PEFT key>` for every LoRA weight: one forward+backward of the first
        optimizer step, no update. Also self-checks the hand-computed loss against HF's labels-based loss.
 train: `steps` AdamW steps with transformers' schedule and clip_grad_norm_, then OUT_DIR/<job>/ holds the adapter
        written by PEFT's save_pretrained and metrics.jsonl (step, loss, lr, tokens, grad_norm per optimizer step).
---dtype float64 computes in double precision (outputs are still fp32): it measures how far fp32 itself is from
-the exact answer, which is what the cross-check's tolerances are set from.
+--dtype float64 computes in double precision on the same fp32 weights (outputs are still fp32): the exact answer,
+which the cross-check judges the engine against; float32 is what a PEFT user gets.
 """
 from __future__ import annotations
 
@@ -109,27 +110,41 @@ def train_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> Non
             f.write(json.dumps(line) + "\n")
 
 
+def run_task(spec_path: str, out_dir: str, mode: str, dtype_name: str, job_ids: list[str] | None) -> None:
+    spec = load_spec(spec_path)
+    jobs = [j for j in spec.jobs if not job_ids or j.id in job_ids]
+    if job_ids and len(jobs) != len(set(job_ids)):
+        raise SpecError(f"{spec_path}: no job with id in {job_ids}")
+    os.makedirs(out_dir, exist_ok=True)
+    for job in jobs:
+        (dump_job if mode == "dump" else train_job)(spec, job, out_dir, getattr(torch, dtype_name))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("spec")
-    parser.add_argument("out_dir")
+    parser.add_argument("spec", nargs="?")
+    parser.add_argument("out_dir", nargs="?")
     parser.add_argument("--mode", choices=["dump", "train"], default="dump")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--job", action="append", help="run only these job ids (default: all)")
+    # Starting torch costs seconds; the cross-check runs all its reference work in one process this way.
+    parser.add_argument("--task", nargs=4, action="append", metavar=("MODE", "DTYPE", "SPEC", "OUT_DIR"),
+                        help="run this too (repeatable); MODE dump|train, DTYPE float32|float64")
     args = parser.parse_args()
-    dtype = getattr(torch, args.dtype)
+    if (args.spec is None) != (args.out_dir is None) or (args.spec is None and not args.task):
+        parser.error("give SPEC and OUT_DIR, or one or more --task")
+    tasks = [(args.spec, args.out_dir, args.mode, args.dtype)] if args.spec else []
+    for mode, dtype_name, spec_path, out_dir in args.task or []:
+        if mode not in ("dump", "train") or dtype_name not in ("float32", "float64"):
+            parser.error(f"--task {mode} {dtype_name}: MODE is dump|train and DTYPE float32|float64")
+        tasks.append((spec_path, out_dir, mode, dtype_name))
     torch.use_deterministic_algorithms(True)
-    try:
-        spec = load_spec(args.spec)
-        jobs = [j for j in spec.jobs if not args.job or j.id in args.job]
-        if args.job and len(jobs) != len(set(args.job)):
-            raise SpecError(f"{args.spec}: no job with id in {args.job}")
-        os.makedirs(args.out_dir, exist_ok=True)
-        for job in jobs:
-            (dump_job if args.mode == "dump" else train_job)(spec, job, args.out_dir, dtype)
-    except (SpecError, SelfCheckError, ValueError, OSError) as e:
-        print(f"reference: {e}", file=sys.stderr)
-        return 2
+    for spec_path, out_dir, mode, dtype_name in tasks:
+        try:
+            run_task(spec_path, out_dir, mode, dtype_name, args.job)
+        except (SpecError, SelfCheckError, ValueError, OSError) as e:
+            print(f"reference: {mode} {dtype_name} {spec_path}: {e}", file=sys.stderr)
+            return 2
     return 0
 
 
