@@ -1,11 +1,14 @@
 // Drives `grove-engine serve` as a real child process over its stdin/stdout pipes, as the worker agent will:
 // add jobs (one with bad data), status, checkpoint, remove, jobs finishing, shutdown; checks every event's fields.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "test_util.h"
 
@@ -33,32 +36,52 @@ class EngineProcess {
     close(in[0]);
     close(out[1]);
     to_ = fdopen(in[1], "w");
-    from_ = fdopen(out[0], "r");
+    from_ = out[0];
   }
   ~EngineProcess() {
     if (to_) fclose(to_);
-    if (from_) fclose(from_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    if (from_ >= 0) close(from_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);  // a failed test must not leave the engine running
+      waitpid(pid_, nullptr, 0);
+    }
   }
   void send(const json& cmd) {
     fputs((cmd.dump() + "\n").c_str(), to_);
     fflush(to_);
   }
-  // Next event; a null json at EOF.
+  // Next event; a null json at EOF or when nothing arrives for 60 s (so a hung engine fails the test, not CI).
   json next() {
-    char* line = nullptr;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, from_);
-    json j = n > 0 ? json::parse(std::string(line, n)) : json();
-    free(line);
+    size_t eol;
+    while ((eol = buffer_.find('\n')) == std::string::npos) {
+      pollfd pfd{from_, POLLIN, 0};
+      if (poll(&pfd, 1, 60000) <= 0) {
+        ADD_FAILURE() << "no event from the engine within 60 s";
+        return json();
+      }
+      char chunk[4096];
+      ssize_t n = read(from_, chunk, sizeof chunk);
+      if (n <= 0) return json();
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    json j = json::parse(buffer_.substr(0, eol));
+    buffer_.erase(0, eol + 1);
     return j;
   }
+  // The first event of this kind not yet returned, in arrival order (events may arrive before the test asks for
+  // them: a short job can finish before the next command is acknowledged).
   json next_of(const std::string& event) {
-    for (json e = next(); !e.is_null(); e = next()) {
-      seen.push_back(e);
-      if (e["event"] == event) return e;
+    for (size_t i = 0;; ++i) {
+      if (i == seen.size()) {
+        json e = next();
+        if (e.is_null()) return e;
+        seen.push_back(e);
+      }
+      if (seen[i]["event"] == event && !taken_[i]) {
+        taken_[i] = true;
+        return seen[i];
+      }
     }
-    return json();
   }
   int wait_exit() {
     fclose(to_);
@@ -68,12 +91,14 @@ class EngineProcess {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  std::vector<json> seen;
+  std::vector<json> seen;  // every event read so far
 
  private:
   pid_t pid_ = -1;
   FILE* to_ = nullptr;
-  FILE* from_ = nullptr;
+  int from_ = -1;
+  std::map<size_t, bool> taken_;
+  std::string buffer_;
 };
 
 json job(const test::TempDir& dir, const std::string& id, const std::string& tokens, int steps) {
@@ -98,7 +123,7 @@ TEST(Serve, JobsComeAndGoOverTheLineProtocol) {
   test::write_tokens(test::random_tokens(6, 4, 9, 40, 1), dir / "good.gtok");
   test::write_tokens(test::random_tokens(3, 4, 9, 500, 2), dir / "bad.gtok");
   EngineProcess engine(dir / "model");
-  json ready = engine.next();
+  json ready = engine.next_of("ready");
   ASSERT_EQ(ready["event"], "ready") << ready.dump();
   expect_memory(ready["memory"]);
 
@@ -110,7 +135,7 @@ TEST(Serve, JobsComeAndGoOverTheLineProtocol) {
   json failed = engine.next_of("job_failed");
   EXPECT_EQ(failed["id"], "bad");
   EXPECT_EQ(failed["reason"], "data_error");
-  engine.send({{"cmd", "add_job"}, {"job", job(dir, "long", dir / "good.gtok", 100000)}});
+  engine.send({{"cmd", "add_job"}, {"job", job(dir, "long", dir / "good.gtok", 1000000000)}});
   EXPECT_EQ(engine.next_of("job_added")["id"], "long");
 
   json finished = engine.next_of("job_finished");
