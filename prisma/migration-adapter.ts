@@ -5,7 +5,6 @@ import pg from 'pg';
 // cannot map (prisma/orm#27403: "Column type 'name' could not be deserialized"). Both are plain text, so this
 // process — the Prisma CLI, which loads prisma.config.ts — reads them as text. It patches pg's result decoding
 // because the adapter also opens pools of its own (the shadow database). The application never loads this file.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const PgResult = require('pg/lib/result') as {
   prototype: { addFields(fields: { dataTypeID: number }[]): void };
 };

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { JobStatus } from '@grove/contracts';
+import type { Pool } from 'pg';
 import { PrismaService } from '../database/prisma.service';
+import { SQL_POOL } from '../database/sql-pool';
 
 export interface DatasetRecord {
   id: string;
@@ -19,7 +21,10 @@ const ACTIVE: JobStatus[] = ['validating', 'queued', 'running'];
 
 @Injectable()
 export class DatasetsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SQL_POOL) private readonly pool: Pool,
+  ) {}
 
   create(dataset: Omit<DatasetRecord, 'createdAt'>): Promise<DatasetRecord> {
     return this.prisma.dataset.create({ data: dataset });
@@ -39,18 +44,29 @@ export class DatasetsRepository {
 
   /**
    * Deletes the dataset unless an unfinished job uses it. The row lock orders this against job creation, which
-   * takes a share lock on the datasets it references.
+   * share-locks the datasets it references: the job check below runs after any such insert has committed.
    */
   async deleteUnlessInUse(id: string): Promise<'deleted' | 'in_use' | 'missing'> {
-    return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id = ${id} FOR UPDATE`;
-      if (locked.length === 0) return 'missing';
-      const users = await tx.job.count({
-        where: { status: { in: ACTIVE }, OR: [{ trainingFileId: id }, { validationFileId: id }] },
-      });
-      if (users > 0) return 'in_use';
-      await tx.dataset.delete({ where: { id } });
-      return 'deleted';
-    });
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const locked = await client.query('SELECT id FROM datasets WHERE id = $1 FOR UPDATE', [id]);
+      if (locked.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return 'missing';
+      }
+      const deleted = await client.query(
+        `DELETE FROM datasets WHERE id = $1 AND NOT EXISTS (
+           SELECT 1 FROM jobs WHERE status = ANY($2::"JobStatus"[]) AND (training_file_id = $1 OR validation_file_id = $1))`,
+        [id, ACTIVE],
+      );
+      await client.query('COMMIT');
+      return deleted.rowCount === 1 ? 'deleted' : 'in_use';
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 }

@@ -1,13 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { JobStatus } from '@grove/contracts';
 import { Prisma } from '@prisma/client';
+import type { Pool } from 'pg';
 import { PrismaService } from '../database/prisma.service';
+import { SQL_POOL } from '../database/sql-pool';
+import { jobFromRow, type JobRow } from './job-rows';
+import { APPEND_EVENT_SQL, INSERT_JOB_SQL, TRANSITION_JOB_SQL } from './job-sql';
 import type { JobEventRecord, JobFilter, JobRecord, NewJobEvent } from './job-record';
 
 export const JOB_EVENTS_CHANNEL = 'grove_job_events';
 
 const WITH_MODEL_NAME = { model: { select: { name: true } } } as const;
-type JobRow = Prisma.JobGetPayload<{ include: typeof WITH_MODEL_NAME }>;
+type PrismaJobRow = Prisma.JobGetPayload<{ include: typeof WITH_MODEL_NAME }>;
 
 export class ReferencedFileMissingError extends Error {
   constructor(readonly fileId: string) {
@@ -15,32 +19,29 @@ export class ReferencedFileMissingError extends Error {
   }
 }
 
+type NewJob = Omit<JobRecord, 'modelName' | 'status' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'trainedTokens'>;
+type TransitionFields = Partial<Pick<JobRecord, 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'finishedAt'>>;
+
 @Injectable()
 export class JobsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SQL_POOL) private readonly pool: Pool,
+  ) {}
 
-  /**
-   * Inserts the job with its first event. Share-locks the referenced datasets so a concurrent delete either
-   * happens before (and this fails) or waits until the job exists (and is refused).
-   */
-  async create(job: Omit<JobRecord, 'modelName' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'trainedTokens'>, event: NewJobEvent): Promise<JobRecord> {
-    const fileIds = [job.trainingFileId, job.validationFileId].filter((f): f is string => f !== null);
-    return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id IN (${Prisma.join(fileIds)}) FOR SHARE`;
-      const missing = fileIds.find((f) => !locked.some((l) => l.id === f));
-      if (missing) throw new ReferencedFileMissingError(missing);
-      const row = await tx.job.create({
-        data: {
-          ...job,
-          hyperparameters: job.hyperparameters as unknown as Prisma.InputJsonValue,
-          metadata: job.metadata,
-          events: { create: { ...event, data: (event.data ?? undefined) as Prisma.InputJsonValue | undefined } },
-        },
-        include: WITH_MODEL_NAME,
-      });
-      await tx.$executeRaw`SELECT pg_notify(${JOB_EVENTS_CHANNEL}, ${row.id})`;
-      return toJob(row);
-    });
+  /** Inserts the job and its first event atomically; throws ReferencedFileMissingError naming a missing file. */
+  async create(job: NewJob, event: NewJobEvent): Promise<JobRecord> {
+    const { rows } = await this.pool.query<JobRow & { found_files: string[] }>(INSERT_JOB_SQL, [
+      JOB_EVENTS_CHANNEL, job.id, job.teamId, job.modelId, job.trainingFileId, job.validationFileId,
+      JSON.stringify(job.hyperparameters), job.priority, job.suffix, JSON.stringify(job.metadata),
+      event.level, event.type, event.message,
+    ]);
+    const row = rows[0]!;
+    if (row.id === null) {
+      const missing = [job.trainingFileId, job.validationFileId].find((f) => f !== null && !row.found_files.includes(f));
+      throw new ReferencedFileMissingError(missing ?? job.trainingFileId);
+    }
+    return jobFromRow(row);
   }
 
   async findForTeam(teamId: string, id: string): Promise<JobRecord | null> {
@@ -79,33 +80,18 @@ export class JobsRepository {
    * Moves the job from one of `from` to `to` (with the other fields) and records the event, atomically.
    * Returns null when the job was not in `from` (someone else moved it first): nothing is written then.
    */
-  async transition(
-    id: string,
-    from: JobStatus[],
-    to: JobStatus,
-    fields: Partial<Pick<JobRecord, 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'finishedAt'>>,
-    event: NewJobEvent,
-  ): Promise<JobRecord | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const data = {
-        status: to,
-        ...fields,
-        stats: fields.stats === undefined ? undefined : (fields.stats as Prisma.InputJsonValue),
-        error: fields.error === undefined ? undefined : (fields.error as unknown as Prisma.InputJsonValue),
-      };
-      const moved = await tx.job.updateMany({ where: { id, status: { in: from } }, data });
-      if (moved.count === 0) return null;
-      await tx.jobEvent.create({ data: { jobId: id, ...event, data: (event.data ?? undefined) as Prisma.InputJsonValue | undefined } });
-      await tx.$executeRaw`SELECT pg_notify(${JOB_EVENTS_CHANNEL}, ${id})`;
-      return toJob((await tx.job.findUniqueOrThrow({ where: { id }, include: WITH_MODEL_NAME })));
-    });
+  async transition(id: string, from: JobStatus[], to: JobStatus, fields: TransitionFields, event: NewJobEvent): Promise<JobRecord | null> {
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    const { rows } = await this.pool.query<JobRow>(TRANSITION_JOB_SQL, [
+      JOB_EVENTS_CHANNEL, id, from, to, json(fields.stats), fields.tokenFileKey ?? null, fields.validationTokenFileKey ?? null,
+      json(fields.error), fields.finishedAt ?? null, event.level, event.type, event.message, json(event.data),
+    ]);
+    return rows[0] ? jobFromRow(rows[0]) : null;
   }
 
   async appendEvent(jobId: string, event: NewJobEvent): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.jobEvent.create({ data: { jobId, ...event, data: (event.data ?? undefined) as Prisma.InputJsonValue | undefined } }),
-      this.prisma.$executeRaw`SELECT pg_notify(${JOB_EVENTS_CHANNEL}, ${jobId})`,
-    ]);
+    const data = event.data === undefined ? null : JSON.stringify(event.data);
+    await this.pool.query(APPEND_EVENT_SQL, [JOB_EVENTS_CHANNEL, jobId, event.level, event.type, event.message, data]);
   }
 
   async events(jobId: string, afterId: bigint | undefined, take: number): Promise<JobEventRecord[]> {
@@ -118,7 +104,7 @@ export class JobsRepository {
   }
 }
 
-function toJob({ model, ...row }: JobRow): JobRecord {
+function toJob({ model, ...row }: PrismaJobRow): JobRecord {
   return {
     ...row,
     modelName: model.name,

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isTerminal, priorityRank, type JobSpec } from '@grove/contracts';
 import { ApiError } from '../common/api-error';
 import { newId } from '../common/ids';
-import { DatasetsService } from '../datasets/datasets.service';
 import { ModelsService } from '../models/models.service';
 import { ValidationQueue } from '../validation/validation.queue';
 import type { JobEventRecord, JobFilter, JobRecord } from './job-record';
@@ -19,7 +18,6 @@ export class JobsService {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly models: ModelsService,
-    private readonly datasets: DatasetsService,
     private readonly validation: ValidationQueue,
     private readonly listener: JobEventsListener,
   ) {}
@@ -35,8 +33,6 @@ export class JobsService {
         'hyperparameters.max_seq_len',
       );
     }
-    await this.datasets.get(teamId, spec.training_file).catch(rethrowAsParam('training_file'));
-    if (spec.validation_file) await this.datasets.get(teamId, spec.validation_file).catch(rethrowAsParam('validation_file'));
     const id = newId('job');
     let job: JobRecord;
     try {
@@ -47,7 +43,6 @@ export class JobsService {
           modelId: model.id,
           trainingFileId: spec.training_file,
           validationFileId: spec.validation_file ?? null,
-          status: 'validating',
           hyperparameters: spec.hyperparameters,
           priority: priorityRank(spec.priority),
           suffix: spec.suffix ?? null,
@@ -132,11 +127,4 @@ export class JobsService {
       unsubscribe();
     }
   }
-}
-
-function rethrowAsParam(param: string) {
-  return (error: unknown): never => {
-    if (error instanceof ApiError && error.code === 'not_found') throw new ApiError('not_found', error.message, param);
-    throw error;
-  };
 }

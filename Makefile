@@ -1,0 +1,62 @@
+# Grove: `make demo` runs the main job end to end, `make test` runs every test. Both start what they need
+# (Postgres, Redis, the engine build, the Python wheels) and leave nothing running.
+SHELL := bash
+.DEFAULT_GOAL := help
+export NX_DAEMON := false
+export NX_NO_CLOUD := true
+
+.PHONY: help setup demo test lint typecheck services-up services-down admin-token serve migration \
+        bench-api bench-engine bench-scheduler bench-scheduler-latency engine
+
+help:
+	@echo "make demo     - bring the stack up, register a model, upload a dataset, submit a job, show it queued, shut down"
+	@echo "make test     - every test (typecheck, lint, unit, HTTP integration, engine, engine vs HF+PEFT)"
+	@echo "make serve    - run the control plane on 127.0.0.1:8080 against the local services (Ctrl-C stops)"
+	@echo "make admin-token - create the first admin token (printed once)"
+	@echo "make bench-api | bench-engine | bench-scheduler | bench-scheduler-latency"
+
+setup:
+	@scripts/setup-node.sh
+
+test:
+	@scripts/test.sh
+
+demo:
+	@scripts/demo.sh
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+lint: setup
+	npx nx show projects >/dev/null && npx eslint .
+
+services-up:
+	@scripts/services.sh start
+
+services-down:
+	@scripts/services.sh stop
+
+serve: setup services-up
+	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/main.ts
+
+admin-token: setup services-up
+	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts $(ARGS)
+
+# Authoring a schema change: make migration NAME=add_something (needs the local services).
+migration: setup services-up
+	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && npx prisma migrate dev --create-only --name $(NAME)
+
+engine:
+	@native-worker/scripts/test.sh
+
+bench-api:
+	@scripts/bench-api.sh
+
+bench-engine:
+	@native-worker/scripts/bench.sh
+
+bench-scheduler: setup
+	@node -r @swc-node/register libs/scheduler/bench/scheduler.bench.ts
+
+bench-scheduler-latency: setup
+	@node -r @swc-node/register libs/scheduler/bench/latency.bench.ts

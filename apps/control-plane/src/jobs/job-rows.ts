@@ -1,0 +1,48 @@
+import type { JobRecord } from './job-record';
+
+/** A `jobs` row as SQL returns it (snake_case), joined with its model's name. */
+export interface JobRow {
+  id: string;
+  team_id: string;
+  model_id: string;
+  model_name: string;
+  training_file_id: string;
+  validation_file_id: string | null;
+  status: JobRecord['status'];
+  hyperparameters: JobRecord['hyperparameters'];
+  priority: number;
+  suffix: string | null;
+  metadata: Record<string, string>;
+  stats: unknown;
+  token_file_key: string | null;
+  validation_token_file_key: string | null;
+  error: JobRecord['error'];
+  trained_tokens: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export function jobFromRow(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    teamId: r.team_id,
+    modelId: r.model_id,
+    modelName: r.model_name,
+    trainingFileId: r.training_file_id,
+    validationFileId: r.validation_file_id,
+    status: r.status,
+    hyperparameters: r.hyperparameters,
+    priority: r.priority,
+    suffix: r.suffix,
+    metadata: r.metadata,
+    stats: r.stats,
+    tokenFileKey: r.token_file_key,
+    validationTokenFileKey: r.validation_token_file_key,
+    error: r.error,
+    trainedTokens: r.trained_tokens === null ? null : BigInt(r.trained_tokens),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
