@@ -34,6 +34,7 @@ interface Row {
   readonly p95Turnaround: number;
   readonly makespan: number;
   readonly memoryUtilisation: number;
+  readonly jobsPerGpu: number;
   readonly ooms: number;
   readonly preemptions: number;
   readonly maxWait: number;
@@ -58,6 +59,7 @@ function summarise(r: SimulationResult): Row {
     p95Turnaround: percentile(turnaround, 95),
     makespan: r.makespanSeconds,
     memoryUtilisation: r.memoryUtilisation,
+    jobsPerGpu: r.meanJobsPerBusyGpu,
     ooms: r.ooms,
     preemptions: r.preemptions,
     maxWait: Math.max(0, ...waits),
@@ -68,13 +70,30 @@ function summarise(r: SimulationResult): Row {
 
 const hours = (s: number) => (s / 3600).toFixed(2).padStart(7);
 
-function printTable(name: string, trace: Trace, rows: readonly Row[]): void {
-  console.log(`\n${name}: ${trace.jobs.length} jobs, ${trace.nodes.reduce((s, n) => s + n.gpus, 0)} GPUs`);
-  console.log('policy       mean_h   p95_h  makespan_h  mem_util  ooms  preempt  max_wait_h  over_bound  unfinished');
+/**
+ * Work offered per GPU-second of the arrival window: Σ each job's solo run time on an H100 under the simulated truth,
+ * over (GPUs × time from first to last arrival). Above 1 a queue must build no matter the policy.
+ */
+function offeredLoad(trace: Trace, calibration: Calibration): number {
+  const throughput = new ThroughputModel(calibration);
+  const factor = calibration.simulatedTruth.stepTimeFactor;
+  const work = trace.jobs.reduce((s, j) => {
+    const rate = throughput.soloTokensPerSecond('h100-80gb', j.baseModel, j.microBatchTokens) / factor;
+    return s + (j.datasetTokens * j.epochs) / rate;
+  }, 0);
+  const arrivals = trace.jobs.map((j) => j.arrivalSeconds);
+  const gpus = trace.nodes.reduce((s, n) => s + n.gpus, 0);
+  return work / (gpus * Math.max(1, Math.max(...arrivals) - Math.min(...arrivals)));
+}
+
+function printTable(name: string, trace: Trace, rows: readonly Row[], load: number): void {
+  const gpus = trace.nodes.reduce((s, n) => s + n.gpus, 0);
+  console.log(`\n${name}: ${trace.jobs.length} jobs, ${gpus} GPUs, offered load ${load.toFixed(2)}`);
+  console.log('policy       mean_h   p95_h  makespan_h  mem_util  jobs/gpu  ooms  preempt  max_wait_h  over_bound  unfinished');
   for (const r of rows) {
     console.log(
       `${r.policy.padEnd(10)} ${hours(r.meanTurnaround)} ${hours(r.p95Turnaround)} ${hours(r.makespan)}     ` +
-        `${r.memoryUtilisation.toFixed(3)} ${String(r.ooms).padStart(5)} ${String(r.preemptions).padStart(8)}    ` +
+        `${r.memoryUtilisation.toFixed(3)}     ${r.jobsPerGpu.toFixed(2)} ${String(r.ooms).padStart(5)} ${String(r.preemptions).padStart(8)}    ` +
         `${hours(r.maxWait)} ${String(r.overBound).padStart(11)} ${String(r.unfinished).padStart(11)}`,
     );
   }
@@ -96,7 +115,7 @@ function main(): void {
     const trace = parseTrace(readFileSync(file, 'utf8'));
     const name = basename(file, '.jsonl');
     const rows = policies(calibration).map((p) => summarise(simulate(trace, p, calibration)));
-    printTable(name, trace, rows);
+    printTable(name, trace, rows, offeredLoad(trace, calibration));
     const fifo = Math.min(...rows.filter((r) => r.policy.startsWith('fifo')).map((r) => r.meanTurnaround));
     const aspen = rows.find((r) => r.policy === 'aspen')!;
     const grove = rows.find((r) => r.policy === 'grove')!;

@@ -4,7 +4,7 @@ import type { ClusterState, QueuedJob } from './cluster-state';
 import type { RoundDecisions, StartDecision } from './decisions';
 import { EligibilityCache } from './eligibility';
 import { byArrival } from './fifo-policy';
-import { LedgerGpu } from './gpu-ledger';
+import { LedgerGpu, toLedgerJob } from './gpu-ledger';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
 
 /**
@@ -43,7 +43,7 @@ export class AspenPolicy implements SchedulingPolicy {
         if (g.fits(job, increment) && (!best || g.jobs.length < best.jobs.length)) [best, bestIncrement] = [g, increment];
       }
       if (!best) continue;
-      best.add({ ...job, startedAt: state.now }, bestIncrement);
+      best.add(toLedgerJob(job, state.now), bestIncrement);
       starts.push({ jobId: job.id, gpuId: best.state.id });
     }
     return { preemptions: [], starts, waiting: [] };

@@ -34,7 +34,7 @@ export class LedgerGpu {
     private readonly throughput: ThroughputModel,
     private readonly now: number,
   ) {
-    this.jobs = state.jobs.map((j: RunningJob) => ({ ...j }));
+    this.jobs = state.jobs.map((j: RunningJob) => toLedgerJob(j, j.startedAt));
     this.predictedBytes = this.jobs.length > 0 ? memory.predictPeak(state.gpuType, this.jobs) : 0;
   }
 
@@ -158,4 +158,23 @@ export class LedgerGpu {
     this.drainCache = null;
     this.minStepsCache = null;
   }
+}
+
+/**
+ * A ledger job built field by field in one order, whatever extra fields the input carries, so every ledger job shares
+ * one hidden class and the hot loops stay monomorphic.
+ */
+export function toLedgerJob(job: Omit<LedgerJob, 'startedAt'>, startedAt: number): LedgerJob {
+  return {
+    id: job.id,
+    baseModel: job.baseModel,
+    microBatchTokens: job.microBatchTokens,
+    seqLen: job.seqLen,
+    loraRank: job.loraRank,
+    priority: job.priority,
+    remainingTokens: job.remainingTokens,
+    arrivalAt: job.arrivalAt,
+    startedAt,
+    preemptions: job.preemptions,
+  };
 }

@@ -4,7 +4,7 @@ import type { ClusterState, QueuedJob } from './cluster-state';
 import type { PreemptDecision, RoundDecisions, StartDecision, WaitReason } from './decisions';
 import { AGED_CLASS, incrementOn, type Candidate } from './candidate';
 import { EligibilityCache } from './eligibility';
-import { LedgerGpu, type LedgerJob } from './gpu-ledger';
+import { LedgerGpu, toLedgerJob, type LedgerJob } from './gpu-ledger';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
 import { RoundIndex } from './round-index';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
@@ -162,7 +162,7 @@ export class GrovePolicy implements SchedulingPolicy {
 
   private start(gpu: LedgerGpu, c: Candidate, now: number, starts: StartDecision[], index: RoundIndex): void {
     const before = gpu.baseModel;
-    gpu.add({ ...c.job, startedAt: now }, incrementOn(c, gpu.state.gpuType));
+    gpu.add(toLedgerJob(c.job, now), incrementOn(c, gpu.state.gpuType));
     index.changed(gpu, before);
     starts.push({ jobId: c.job.id, gpuId: gpu.state.id });
   }
@@ -253,7 +253,7 @@ export class GrovePolicy implements SchedulingPolicy {
    * after the job is done, paying the checkpoint/restart overhead.
    */
   private preemptionCost(plan: PreemptionPlan, queued: QueuedJob, now: number): number {
-    const job: LedgerJob = { ...queued, startedAt: now };
+    const job = toLedgerJob(queued, now);
     const g = plan.gpu;
     const rest = g.jobs.filter((j) => !plan.victims.includes(j));
     const withJob = [...rest, job];

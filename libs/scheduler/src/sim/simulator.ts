@@ -34,6 +34,8 @@ export interface SimulationResult {
   readonly makespanSeconds: number;
   /** Time-averaged fraction of the cluster's GPU memory holding real (simulated) peaks. */
   readonly memoryUtilisation: number;
+  /** Time-averaged number of co-trained jobs on a GPU while it has any. */
+  readonly meanJobsPerBusyGpu: number;
   readonly ooms: number;
   readonly preemptions: number;
   readonly rounds: number;
@@ -110,6 +112,8 @@ class Simulation {
   private pendingExternal = 0;
   private tickAt = Infinity;
   private memoryIntegral = 0;
+  private jobsIntegral = 0;
+  private busyIntegral = 0;
   private ooms = 0;
   private preemptions = 0;
   private rounds = 0;
@@ -215,7 +219,12 @@ class Simulation {
 
   /** Moves a GPU's jobs forward to `now` at the true fused step rate. */
   private advance(g: SimGpu, now: number): void {
-    this.memoryIntegral += g.trueBytes * (now - g.lastAdvance);
+    const dt = now - g.lastAdvance;
+    this.memoryIntegral += g.trueBytes * dt;
+    if (g.jobs.length > 0) {
+      this.jobsIntegral += g.jobs.length * dt;
+      this.busyIntegral += dt;
+    }
     const from = Math.max(g.lastAdvance, g.pausedUntil);
     g.lastAdvance = now;
     if (g.jobs.length === 0 || now <= from) return;
@@ -394,6 +403,7 @@ class Simulation {
       unfinished: this.jobs.filter((j) => j.status !== 'done').map((j) => j.spec.id),
       makespanSeconds: makespan,
       memoryUtilisation: makespan > 0 ? this.memoryIntegral / (capacity * makespan) : 0,
+      meanJobsPerBusyGpu: this.busyIntegral > 0 ? this.jobsIntegral / this.busyIntegral : 0,
       ooms: this.ooms,
       preemptions: this.preemptions,
       rounds: this.rounds,
