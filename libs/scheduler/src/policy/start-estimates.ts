@@ -79,8 +79,12 @@ class TimeHeap {
   }
 
   private swap(a: number, b: number): void {
-    [this.times[a], this.times[b]] = [this.times[b], this.times[a]];
-    [this.gpus[a], this.gpus[b]] = [this.gpus[b], this.gpus[a]];
+    const time = this.times[a];
+    this.times[a] = this.times[b];
+    this.times[b] = time;
+    const gpu = this.gpus[a];
+    this.gpus[a] = this.gpus[b];
+    this.gpus[b] = gpu;
   }
 
   push(time: number, gpu: number): void {
