@@ -32,6 +32,9 @@ class SafetensorsFile {
   const TensorInfo* find(const std::string& name) const;
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const std::string& path() const { return file_.path(); }
+  // Tells the OS the tensor's mapped pages are no longer needed (after converting it), so loading a model does not
+  // hold the whole file resident next to its fp32 copy.
+  void release(const TensorInfo& tensor) const;
 
  private:
   MappedFile file_;

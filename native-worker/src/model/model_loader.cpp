@@ -49,13 +49,19 @@ class WeightSource {
   }
 
   const TensorInfo* find(const std::string& name) const {
-    if (shard_of_.empty()) return files_.begin()->second->find(name);
-    auto it = shard_of_.find(name);
-    if (it == shard_of_.end()) return nullptr;
-    return files_.at(it->second)->find(name);
+    const SafetensorsFile* file = file_of(name);
+    return file == nullptr ? nullptr : file->find(name);
   }
 
+  void release(const TensorInfo& tensor) const { file_of(tensor.name)->release(tensor); }
+
  private:
+  const SafetensorsFile* file_of(const std::string& name) const {
+    if (shard_of_.empty()) return files_.begin()->second.get();
+    auto it = shard_of_.find(name);
+    return it == shard_of_.end() ? nullptr : files_.at(it->second).get();
+  }
+
   std::map<std::string, std::string> shard_of_;
   std::map<std::string, std::unique_ptr<SafetensorsFile>> files_;
 };
@@ -74,6 +80,7 @@ class Loader {
     }
     staging_.resize(static_cast<size_t>(info->numel()));
     convert_to_f32(*info, staging_.data());
+    source_.release(*info);
     Buffer buf = backend_.alloc(staging_.size(), MemoryCategory::kBaseWeights);
     backend_.copy_from_host(buf.data(), staging_.data(), staging_.size());
     return buf;
