@@ -5,6 +5,7 @@ import type { RoundDecisions, StartDecision } from './decisions';
 import { EligibilityCache } from './eligibility';
 import { byArrival } from './fifo-policy';
 import { LedgerGpu, toLedgerJob } from './gpu-ledger';
+import { feedTelemetry } from './feed-telemetry';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
 
 /**
@@ -24,9 +25,7 @@ export class AspenPolicy implements SchedulingPolicy {
   ) {}
 
   observe(t: Telemetry): void {
-    if (t.kind === 'peak') this.memory.observePeak(t.gpuType, t.jobs, t.bytes);
-    else if (t.kind === 'oom') this.memory.observeOom(t.gpuType, t.jobs, t.gpuMemoryBytes);
-    else this.throughput.observeStep(t.gpuType, t.baseModel, t.fusedTokens, t.jobCount, t.seconds);
+    feedTelemetry(this.memory, this.throughput, t);
   }
 
   decide(state: ClusterState): RoundDecisions {

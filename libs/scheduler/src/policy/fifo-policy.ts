@@ -1,3 +1,4 @@
+import { SchedulerError } from '../errors';
 import type { ClusterState, QueuedJob } from './cluster-state';
 import type { RoundDecisions, StartDecision } from './decisions';
 import { EligibilityCache } from './eligibility';
@@ -18,6 +19,9 @@ export class FifoPolicy implements SchedulingPolicy {
   private readonly tooBig = new Set<string>();
 
   constructor(private readonly concurrency: number) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new SchedulerError('invalid_input', `FIFO concurrency must be an integer ≥ 1, got ${concurrency}`);
+    }
     this.name = `fifo-c${concurrency}`;
   }
 

@@ -1,3 +1,4 @@
+import { SchedulerError } from '../errors';
 import type { MemoryModel } from '../memory/memory-model';
 import type { ThroughputModel } from '../throughput/throughput-model';
 import type { ClusterState, QueuedJob } from './cluster-state';
@@ -7,6 +8,7 @@ import { EligibilityCache } from './eligibility';
 import { LedgerGpu, toLedgerJob, type LedgerJob } from './gpu-ledger';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
 import { RoundIndex } from './round-index';
+import { feedTelemetry } from './feed-telemetry';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
 import { estimateStarts, type EstimateInput } from './start-estimates';
 
@@ -60,12 +62,12 @@ export class GrovePolicy implements SchedulingPolicy {
     private readonly memory: MemoryModel,
     private readonly throughput: ThroughputModel,
     private readonly config: GrovePolicyConfig = defaultGroveConfig,
-  ) {}
+  ) {
+    checkConfig(config);
+  }
 
   observe(t: Telemetry): void {
-    if (t.kind === 'peak') this.memory.observePeak(t.gpuType, t.jobs, t.bytes);
-    else if (t.kind === 'oom') this.memory.observeOom(t.gpuType, t.jobs, t.gpuMemoryBytes);
-    else this.throughput.observeStep(t.gpuType, t.baseModel, t.fusedTokens, t.jobCount, t.seconds);
+    feedTelemetry(this.memory, this.throughput, t);
   }
 
   decide(state: ClusterState): RoundDecisions {
@@ -287,6 +289,21 @@ const JOIN_WOULD_SLOW_SHORTER: WaitReason = Object.freeze({ code: 'colocation_no
 function waitingEntry(c: Candidate, reason: WaitReason): EstimateInput {
   const runnable = reason.code !== 'exceeds_gpu_memory';
   return { jobId: c.job.id, reason, gpus: runnable ? c.eligibility.gpus : [], soloSeconds: c.soloSeconds };
+}
+
+function checkConfig(c: GrovePolicyConfig): void {
+  const bad = (field: string, rule: string) => {
+    throw new SchedulerError('invalid_input', `grove policy config: ${field} must be ${rule}`);
+  };
+  if (!(c.agingBoundSeconds > 0)) bad('agingBoundSeconds', '> 0');
+  if (!(c.agingStartFraction > 0)) bad('agingStartFraction', '> 0');
+  if (!(c.minRunSecondsBeforePreemption >= 0)) bad('minRunSecondsBeforePreemption', '≥ 0');
+  if (!(c.maxPreemptionsPerJob >= 0)) bad('maxPreemptionsPerJob', '≥ 0');
+  if (!Number.isInteger(c.maxPreemptionSearchesPerRound) || c.maxPreemptionSearchesPerRound < 0) {
+    bad('maxPreemptionSearchesPerRound', 'an integer ≥ 0');
+  }
+  if (!(c.srptPreemptionRatio >= 0)) bad('srptPreemptionRatio', '≥ 0 (0 disables same-class preemption)');
+  if (!(c.preemptionOverheadSeconds >= 0)) bad('preemptionOverheadSeconds', '≥ 0');
 }
 
 function isFree(g: LedgerGpu, jobId: string): boolean {

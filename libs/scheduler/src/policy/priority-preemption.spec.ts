@@ -37,6 +37,10 @@ describe(GrovePolicy.name, () => {
       expect(result.preemptions).toEqual([]);
     });
 
+    it('rejects a config that cannot work, naming the field', () => {
+      expect(() => groveWithModels({ agingBoundSeconds: 0 })).toThrow(/agingBoundSeconds must be > 0/);
+    });
+
     it('never preempts a job of the same or a higher class for a longer job', () => {
       const { sut } = groveWithModels();
       const peer = lowJob({ priority: 2, remainingTokens: 1e6 });
