@@ -1,0 +1,58 @@
+// The executable's helper commands, run as real processes: make-tokens (JSONL -> .gtok) and make-model
+// (random-weight model folder), plus the error exit of a bad spec.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "grove/model.h"
+#include "grove/token_file.h"
+#include "test_util.h"
+
+namespace grove {
+namespace {
+
+const std::string kEngine = GROVE_ENGINE_PATH;
+
+TEST(CliTools, MakeTokensBothLineForms) {
+  test::TempDir dir;
+  std::ofstream(dir / "in.jsonl") << R"({"tokens": [5, 6, 7], "mask": [0, 1, 1]})" "\n\n"
+                                  << R"({"prompt": [1, 2], "completion": [3, 4, 9]})" "\n";
+  ASSERT_EQ(test::run_command(kEngine + " make-tokens " + dir / "in.jsonl" + " " + dir / "out.gtok"), 0);
+  auto data = read_token_file(dir / "out.gtok");
+  ASSERT_TRUE(data.ok()) << data.status().to_string();
+  EXPECT_EQ(data.value().offsets, (std::vector<uint64_t>{0, 3, 8}));
+  EXPECT_EQ(data.value().tokens, (std::vector<uint32_t>{5, 6, 7, 1, 2, 3, 4, 9}));
+  EXPECT_EQ(data.value().mask, (std::vector<uint8_t>{0, 1, 1, 0, 0, 1, 1, 1}));
+}
+
+TEST(CliTools, MakeTokensRejectsBadLinesWithTheLineNumber) {
+  test::TempDir dir;
+  std::ofstream(dir / "in.jsonl") << R"({"tokens": [5, 6], "mask": [0, 1]})" "\n"
+                                  << R"({"tokens": [5], "mask": [1]})" "\n";
+  const std::string cmd = kEngine + " make-tokens " + dir / "in.jsonl" + " " + dir / "out.gtok" + " 2>" + dir / "err";
+  EXPECT_EQ(test::run_command(cmd), 1);
+  EXPECT_NE(test::read_bytes(dir / "err").find("in.jsonl:2: an example needs at least 2 tokens"), std::string::npos)
+      << test::read_bytes(dir / "err");
+  EXPECT_FALSE(std::ifstream(dir / "out.gtok").good()) << "nothing half-written";
+}
+
+TEST(CliTools, MakeModelWritesALoadableModel) {
+  test::TempDir dir;
+  std::ofstream(dir / "config.json") << test::tiny_llama_config().dump();
+  ASSERT_EQ(test::run_command(kEngine + " make-model " + dir / "config.json" + " " + dir / "model --seed 3"), 0);
+  auto backend = make_cpu_backend(1);
+  auto model = load_model(dir / "model", *backend);
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  EXPECT_EQ(model.value().config.num_layers, 2);
+}
+
+TEST(CliTools, TrainWithBadSpecFailsWithTheField) {
+  test::TempDir dir;
+  std::ofstream(dir / "spec.json") << R"({"model": "/nowhere", "jobs": [{"id": "a", "tokens": "t.gtok", "steps": -1}]})";
+  EXPECT_EQ(test::run_command(kEngine + " train " + dir / "spec.json" + " 2>" + dir / "err"), 1);
+  EXPECT_NE(test::read_bytes(dir / "err").find("'steps' must be positive"), std::string::npos)
+      << test::read_bytes(dir / "err");
+}
+
+}  // namespace
+}  // namespace grove
