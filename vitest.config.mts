@@ -9,6 +9,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const alias = {
   '@grove/contracts': resolve(root, 'libs/contracts/src/index.ts'),
   '@grove/datasets': resolve(root, 'libs/datasets/src/index.ts'),
+  '@grove/proto': resolve(root, 'libs/proto/src/index.ts'),
   '@grove/scheduler': resolve(root, 'libs/scheduler/src/index.ts'),
 };
 

@@ -25,6 +25,10 @@ record() { # name, exit code, passed, failed
 
 step() { printf '\n=== %s ===\n' "$1"; }
 
+step "generated code is up to date (proto → libs/proto)"
+(scripts/gen-proto.sh && git diff --exit-code --stat -- libs/proto && test -z "$(git status --porcelain -- libs/proto)"); rc=$?
+record "generated code" $rc $((rc == 0)) 0
+
 step "typecheck"
 npx tsc -p tsconfig.json --noEmit; rc=$?; record typecheck $rc $((rc == 0)) 0
 
