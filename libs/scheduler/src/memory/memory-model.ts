@@ -137,8 +137,14 @@ export class MemoryModel {
   /** Predicted peak of one GPU running `jobs` (one engine process per base model present). */
   predictPeak(gpuType: string, jobs: readonly JobShape[]): number {
     let total = 0;
-    for (const model of new Set(jobs.map((j) => j.baseModel))) total += this.baselineBytes(gpuType, model);
-    for (const job of jobs) total += this.jobIncrementBytes(gpuType, job);
+    for (let i = 0; i < jobs.length; i++) {
+      const model = jobs[i].baseModel;
+      // Baseline once per distinct base model (a linear scan: a GPU holds a handful of jobs, usually one model).
+      let first = true;
+      for (let k = 0; k < i && first; k++) first = jobs[k].baseModel !== model;
+      if (first) total += this.baselineBytes(gpuType, model);
+      total += this.jobIncrementBytes(gpuType, jobs[i]);
+    }
     return total;
   }
 

@@ -36,6 +36,7 @@ export function findPreemptionPlan(
     const g = gpus[i];
     const job = c.job;
     if (g.reservedBy !== null && g.reservedBy !== job.id) continue;
+    if (!g.jobs.some(preemptable)) continue;
     const increment = incrementOn(c, g.state.gpuType);
     const capacity = g.capacityFor(job.baseModel);
     let victims: LedgerJob[];
