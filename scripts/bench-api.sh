@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 admin=$(node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts --team bench-admin --force 2>/dev/null)
-PORT=$port LOG_LEVEL=${GROVE_BENCH_LOG_LEVEL:-warn} GROVE_VALIDATION_WORKER=false GROVE_DATA_DIR=.data/bench-artifacts \
+PORT=$port LOG_LEVEL=${GROVE_BENCH_LOG_LEVEL:-warn} GROVE_VALIDATION_WORKER=false GROVE_GRPC_ENABLED=false GROVE_DATA_DIR=.data/bench-artifacts \
   node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
 cp_pid=$!
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.5; done

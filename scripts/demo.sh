@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 echo "Grove demo: control plane on http://127.0.0.1:$port (log: $log)"
 admin=$(node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts --team demo-admin --force 2>/dev/null)
-PORT=$port GROVE_DATA_DIR=.data/artifacts node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
+PORT=$port GROVE_GRPC_PORT=${GROVE_DEMO_GRPC_PORT:-18091} GROVE_DATA_DIR=.data/artifacts node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
 cp_pid=$!
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "control plane did not become ready:"; tail -20 "$log"; exit 1; }

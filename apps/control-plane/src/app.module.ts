@@ -7,6 +7,8 @@ import { diskStorage } from 'multer';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
 import { join, resolve } from 'node:path';
+import { AgentGrpcServer } from './agent-api/agent-grpc.server';
+import { AgentRpcHandlers } from './agent-api/agent-rpc.handlers';
 import { AuthGuard } from './auth/auth.guard';
 import { TokensController } from './auth/tokens.controller';
 import { TokensRepository } from './auth/tokens.repository';
@@ -27,6 +29,12 @@ import { JobsService } from './jobs/jobs.service';
 import { ModelsController } from './models/models.controller';
 import { ModelsRepository } from './models/models.repository';
 import { ModelsService } from './models/models.service';
+import { JoinTokensRepository } from './nodes/join-tokens.repository';
+import { JoinTokensService } from './nodes/join-tokens.service';
+import { LostNodeSweeper } from './nodes/lost-node.sweeper';
+import { NodesController } from './nodes/nodes.controller';
+import { NodesRepository } from './nodes/nodes.repository';
+import { NodesService } from './nodes/nodes.service';
 import { StorageModule } from './storage/storage.module';
 import { TeamsController } from './teams/teams.controller';
 import { TeamsRepository } from './teams/teams.repository';
@@ -71,7 +79,7 @@ export class AppModule {
         }),
         BullModule.registerQueue({ name: VALIDATION_QUEUE }),
       ],
-      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController],
+      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
@@ -83,6 +91,8 @@ export class AppModule {
         ModelsRepository, ModelsService,
         JobsRepository, JobsService, JobEventsListener,
         ValidationQueue, ValidationService,
+        JoinTokensRepository, JoinTokensService, NodesRepository, NodesService,
+        ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, LostNodeSweeper] : []),
         ...worker,
       ],
     };

@@ -12,7 +12,8 @@ import { applyMigrations } from '../database/migrate';
 async function main(argv: string[]): Promise<number> {
   const team = valueOf(argv, '--team') ?? 'admin';
   const force = argv.includes('--force');
-  const config = { ...loadConfig(process.env), runValidationWorker: false, logLevel: 'warn' as const };
+  const base = loadConfig(process.env);
+  const config = { ...base, runValidationWorker: false, logLevel: 'warn' as const, grpc: { ...base.grpc, enabled: false } };
   await applyMigrations(config.databaseUrl);
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error'] });
   try {

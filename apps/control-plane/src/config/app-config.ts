@@ -11,6 +11,13 @@ const configSchema = z.object({
   GROVE_VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   GROVE_VALIDATION_WORKER: z.enum(['true', 'false']).default('true'),
   GROVE_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  GROVE_GRPC_ENABLED: z.enum(['true', 'false']).default('true'),
+  GROVE_GRPC_HOST: z.string().default('127.0.0.1'),
+  GROVE_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  GROVE_GRPC_TLS_CERT: z.string().optional(),
+  GROVE_GRPC_TLS_KEY: z.string().optional(),
+  GROVE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  GROVE_NODE_GRACE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -27,6 +34,11 @@ export interface AppConfig {
   /** Whether this process also runs the validation stage (off for API-only replicas). */
   runValidationWorker: boolean;
   dbPoolSize: number;
+  /** The agents' gRPC endpoint; off for API-only replicas and one-off CLI contexts. */
+  grpc: { enabled: boolean; host: string; port: number; tls: { certPath: string; keyPath: string } | null };
+  /** How often agents heartbeat, and how long a silent node stays online. */
+  heartbeatIntervalMs: number;
+  nodeGraceMs: number;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
 }
 
@@ -39,6 +51,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const c = parsed.data;
+  if (Boolean(c.GROVE_GRPC_TLS_CERT) !== Boolean(c.GROVE_GRPC_TLS_KEY)) {
+    throw new ConfigError('invalid configuration: GROVE_GRPC_TLS_CERT and GROVE_GRPC_TLS_KEY must be set together');
+  }
   return {
     host: c.HOST,
     port: c.PORT,
@@ -50,6 +65,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     validationConcurrency: c.GROVE_VALIDATION_CONCURRENCY,
     runValidationWorker: c.GROVE_VALIDATION_WORKER === 'true',
     dbPoolSize: c.GROVE_DB_POOL_SIZE,
+    grpc: {
+      enabled: c.GROVE_GRPC_ENABLED === 'true',
+      host: c.GROVE_GRPC_HOST,
+      port: c.GROVE_GRPC_PORT,
+      tls: c.GROVE_GRPC_TLS_CERT && c.GROVE_GRPC_TLS_KEY ? { certPath: c.GROVE_GRPC_TLS_CERT, keyPath: c.GROVE_GRPC_TLS_KEY } : null,
+    },
+    heartbeatIntervalMs: c.GROVE_HEARTBEAT_INTERVAL_MS,
+    nodeGraceMs: c.GROVE_NODE_GRACE_MS,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -33,6 +33,7 @@ export async function startTestApp(overrides: Partial<Record<string, string>> = 
     REDIS_URL: redisUrl,
     GROVE_DATA_DIR: dataDir,
     LOG_LEVEL: process.env['GROVE_TEST_LOG_LEVEL'] ?? 'silent',
+    GROVE_GRPC_PORT: '0',
     ...overrides,
   });
   const app = await createApp(config);
