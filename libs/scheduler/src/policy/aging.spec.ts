@@ -48,7 +48,7 @@ describe(GrovePolicy.name, () => {
 
       expect(result.unfinished).toEqual([]);
       expect(Math.max(...result.jobs.map((j) => j.maxWaitSeconds))).toBeLessThanOrEqual(bound);
-    });
+    }, 60_000);
 
     it('breaks the bound when aging is switched off (the same workload starves someone)', () => {
       const { sut } = groveWithModels({ agingBoundSeconds: bound, agingStartFraction: 100 });
@@ -56,7 +56,7 @@ describe(GrovePolicy.name, () => {
       const result = simulate(trace, sut, calibration);
 
       expect(Math.max(...result.jobs.map((j) => j.maxWaitSeconds))).toBeGreaterThan(bound);
-    });
+    }, 60_000);
   });
 });
 

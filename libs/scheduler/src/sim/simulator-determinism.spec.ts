@@ -9,6 +9,9 @@ import { MemoryModel } from '../memory/memory-model';
 import { ThroughputModel } from '../throughput/throughput-model';
 import { calibration, groveWithModels } from '../testing/scenario';
 
+// Whole-trace replays take seconds on a busy 2-core machine; the limit only guards against a hang.
+const REPLAY_TIMEOUT_MS = 60_000;
+
 const shipped = (name: string) => parseTrace(readFileSync(join(__dirname, '..', '..', 'traces', `${name}.jsonl`), 'utf8'));
 
 describe(simulate.name, () => {
@@ -21,7 +24,7 @@ describe(simulate.name, () => {
     expect(second).toEqual(first);
     expect(first.unfinished).toEqual([]);
     expect(first.jobs).toHaveLength(trace.jobs.length);
-  });
+  }, REPLAY_TIMEOUT_MS);
 
   it('replays every shipped trace to completion under all three policies without breaking placement rules', () => {
     for (const name of ['bursty', 'cotrain-heavy', 'mixed-sizes', 'priority-mix']) {
@@ -37,5 +40,5 @@ describe(simulate.name, () => {
         for (const j of result.jobs) expect(j.finishedAt).toBeGreaterThan(j.arrivalAt);
       }
     }
-  });
+  }, REPLAY_TIMEOUT_MS);
 });
