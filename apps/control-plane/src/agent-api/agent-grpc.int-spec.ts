@@ -57,7 +57,7 @@ describe('AgentService over real gRPC: join tokens, registration, heartbeats, lo
     const hb: HeartbeatRequest = {
       nodeId: reg.nodeId,
       gpus: [{ index: 0, memoryUsedBytes: 123456, memoryPeakBytes: 234567, baseWeightsBytes: 100000, activationsBytes: 20000, adapterOptimizerBytes: 3456 }],
-      jobs: [{ jobId: 'job_x', attempt: 1, gpuIndex: 0, step: 3, totalSteps: 10, loss: 2.5, learningRate: 1e-4, tokensPerSecond: 900, trainedTokens: 3000 }],
+      jobs: [{ jobId: 'job_x', attempt: 1, gpuIndex: 0, step: 3, totalSteps: 10, loss: 2.5, learningRate: 1e-4, tokensPerSecond: 900, trainedTokens: 3000, recentSteps: [] }],
     };
     expect(await heartbeat(client, hb, joinToken)).toEqual({ known: true });
     const nodes = await t.http().get('/v1/nodes').set(bearer(team.operator)).expect(200);

@@ -155,6 +155,16 @@ export interface GpuTelemetry {
   adapterOptimizerBytes: number;
 }
 
+/** One optimizer step as the engine reported it. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  learningRate: number;
+  tokens: number;
+  tokensPerSecond: number;
+  gradNorm: number;
+}
+
 export interface JobTelemetry {
   jobId: string;
   attempt: number;
@@ -165,6 +175,8 @@ export interface JobTelemetry {
   learningRate: number;
   tokensPerSecond: number;
   trainedTokens: number;
+  /** Every step completed since the previous heartbeat (the loss curve, batched). */
+  recentSteps: StepMetrics[];
 }
 
 export interface HeartbeatRequest {
@@ -872,6 +884,167 @@ export const GpuTelemetry: MessageFns<GpuTelemetry> = {
   },
 };
 
+function createBaseStepMetrics(): StepMetrics {
+  return { step: 0, loss: 0, learningRate: 0, tokens: 0, tokensPerSecond: 0, gradNorm: 0 };
+}
+
+export const StepMetrics: MessageFns<StepMetrics> = {
+  encode(message: StepMetrics, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== 0) {
+      writer.uint32(8).uint64(message.step);
+    }
+    if (message.loss !== 0) {
+      writer.uint32(17).double(message.loss);
+    }
+    if (message.learningRate !== 0) {
+      writer.uint32(25).double(message.learningRate);
+    }
+    if (message.tokens !== 0) {
+      writer.uint32(32).uint64(message.tokens);
+    }
+    if (message.tokensPerSecond !== 0) {
+      writer.uint32(41).double(message.tokensPerSecond);
+    }
+    if (message.gradNorm !== 0) {
+      writer.uint32(49).double(message.gradNorm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepMetrics {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepMetrics();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.step = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.loss = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.learningRate = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.tokens = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.tokensPerSecond = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.gradNorm = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepMetrics {
+    return {
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      loss: isSet(object.loss) ? globalThis.Number(object.loss) : 0,
+      learningRate: isSet(object.learningRate)
+        ? globalThis.Number(object.learningRate)
+        : isSet(object.learning_rate)
+        ? globalThis.Number(object.learning_rate)
+        : 0,
+      tokens: isSet(object.tokens) ? globalThis.Number(object.tokens) : 0,
+      tokensPerSecond: isSet(object.tokensPerSecond)
+        ? globalThis.Number(object.tokensPerSecond)
+        : isSet(object.tokens_per_second)
+        ? globalThis.Number(object.tokens_per_second)
+        : 0,
+      gradNorm: isSet(object.gradNorm)
+        ? globalThis.Number(object.gradNorm)
+        : isSet(object.grad_norm)
+        ? globalThis.Number(object.grad_norm)
+        : 0,
+    };
+  },
+
+  toJSON(message: StepMetrics): unknown {
+    const obj: any = {};
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.loss !== 0) {
+      obj.loss = floatToJson(message.loss);
+    }
+    if (message.learningRate !== 0) {
+      obj.learningRate = floatToJson(message.learningRate);
+    }
+    if (message.tokens !== 0) {
+      obj.tokens = Math.round(message.tokens);
+    }
+    if (message.tokensPerSecond !== 0) {
+      obj.tokensPerSecond = floatToJson(message.tokensPerSecond);
+    }
+    if (message.gradNorm !== 0) {
+      obj.gradNorm = floatToJson(message.gradNorm);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StepMetrics>, I>>(base?: I): StepMetrics {
+    return StepMetrics.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StepMetrics>, I>>(object: I): StepMetrics {
+    const message = createBaseStepMetrics();
+    message.step = object.step ?? 0;
+    message.loss = object.loss ?? 0;
+    message.learningRate = object.learningRate ?? 0;
+    message.tokens = object.tokens ?? 0;
+    message.tokensPerSecond = object.tokensPerSecond ?? 0;
+    message.gradNorm = object.gradNorm ?? 0;
+    return message;
+  },
+};
+
 function createBaseJobTelemetry(): JobTelemetry {
   return {
     jobId: "",
@@ -883,6 +1056,7 @@ function createBaseJobTelemetry(): JobTelemetry {
     learningRate: 0,
     tokensPerSecond: 0,
     trainedTokens: 0,
+    recentSteps: [],
   };
 }
 
@@ -914,6 +1088,9 @@ export const JobTelemetry: MessageFns<JobTelemetry> = {
     }
     if (message.trainedTokens !== 0) {
       writer.uint32(72).uint64(message.trainedTokens);
+    }
+    for (const v of message.recentSteps) {
+      StepMetrics.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1003,6 +1180,14 @@ export const JobTelemetry: MessageFns<JobTelemetry> = {
             message.trainedTokens = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.recentSteps.push(StepMetrics.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1050,6 +1235,11 @@ export const JobTelemetry: MessageFns<JobTelemetry> = {
         : isSet(object.trained_tokens)
         ? globalThis.Number(object.trained_tokens)
         : 0,
+      recentSteps: globalThis.Array.isArray(object?.recentSteps)
+        ? object.recentSteps.map((e: any) => StepMetrics.fromJSON(e))
+        : globalThis.Array.isArray(object?.recent_steps)
+        ? object.recent_steps.map((e: any) => StepMetrics.fromJSON(e))
+        : [],
     };
   },
 
@@ -1082,6 +1272,9 @@ export const JobTelemetry: MessageFns<JobTelemetry> = {
     if (message.trainedTokens !== 0) {
       obj.trainedTokens = Math.round(message.trainedTokens);
     }
+    if (message.recentSteps?.length) {
+      obj.recentSteps = message.recentSteps.map((e) => StepMetrics.toJSON(e));
+    }
     return obj;
   },
 
@@ -1099,6 +1292,7 @@ export const JobTelemetry: MessageFns<JobTelemetry> = {
     message.learningRate = object.learningRate ?? 0;
     message.tokensPerSecond = object.tokensPerSecond ?? 0;
     message.trainedTokens = object.trainedTokens ?? 0;
+    message.recentSteps = object.recentSteps?.map((e) => StepMetrics.fromPartial(e)) || [];
     return message;
   },
 };
