@@ -218,8 +218,9 @@ export class GrovePolicy implements SchedulingPolicy {
     let idleCost = Infinity;
     for (const i of index.idleGpus()) {
       if (!mask[i] || !gpus[i].fits(job, incrementOn(c, gpus[i].state.gpuType))) continue;
-      if (!isFree(gpus[i], job.id)) {
-        reservedBy ??= gpus[i].reservedBy!;
+      const holder = gpus[i].reservedBy;
+      if (holder !== null && holder !== job.id) {
+        reservedBy ??= holder;
         continue;
       }
       const type = gpus[i].state.gpuType;
@@ -240,8 +241,8 @@ export class GrovePolicy implements SchedulingPolicy {
       if (!mask[i]) continue;
       const g = gpus[i];
       if (g.minRemainingSteps() < steps || !g.fits(job, incrementOn(c, g.state.gpuType))) continue;
-      if (!isFree(g, job.id)) {
-        reservedBy ??= g.reservedBy!;
+      if (g.reservedBy !== null && g.reservedBy !== job.id) {
+        reservedBy ??= g.reservedBy;
         continue;
       }
       const cost = g.joinCostShortest(job);
@@ -304,10 +305,6 @@ function checkConfig(c: GrovePolicyConfig): void {
   }
   if (!(c.srptPreemptionRatio >= 0)) bad('srptPreemptionRatio', '≥ 0 (0 disables same-class preemption)');
   if (!(c.preemptionOverheadSeconds >= 0)) bad('preemptionOverheadSeconds', '≥ 0');
-}
-
-function isFree(g: LedgerGpu, jobId: string): boolean {
-  return g.reservedBy === null || g.reservedBy === jobId;
 }
 
 function remainingSteps(job: { readonly remainingTokens: number; readonly microBatchTokens: number }): number {

@@ -177,9 +177,9 @@ class Simulation {
 
   run(): SimulationResult {
     let now = 0;
-    while (this.events.size > 0) {
-      now = this.events.peek()!.time;
-      while (this.events.size > 0 && this.events.peek()!.time === now) this.handle(this.events.pop()!, now);
+    for (let next = this.events.peek(); next; next = this.events.peek()) {
+      now = next.time;
+      for (let e = this.events.peek(); e && e.time === now; e = this.events.peek()) this.handle(this.events.pop() ?? e, now);
       const started = this.round(now);
       const idle = this.gpus.every((g) => g.jobs.length === 0);
       // Nothing runs, nothing will arrive and nothing could start: the rest can never run.
