@@ -189,6 +189,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", help="output folder")
     args = parser.parse_args()
+    torch.set_num_threads(1)  # tiny tensors: more threads only spin on a shared machine
     os.makedirs(os.path.join(args.out, "data"), exist_ok=True)
     for spec in model_specs():
         model_dir = save_model(spec, args.out)

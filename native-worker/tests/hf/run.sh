@@ -27,10 +27,17 @@ update_rtol=1e-4
 # (model kind) pairs whose HF fp32 run is calibrated; reload is the ill-conditioned case.
 calibrations=("llama3 dump" "mistral dump" "mistral train" "mistral reload")
 
-export OMP_NUM_THREADS=2 PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE=1
 passed=0
 failed=0
 mkdir -p "$work/logs"
+
+# Two runs at once would delete each other's models and outputs: the second waits for the first.
+exec 9>"$work/.lock"
+if ! flock -n 9; then
+  echo "run.sh: another cross-check is using $work; waiting for it"
+  flock 9
+fi
 
 # check NAME CMD...: runs CMD with its output in a log; a compare's summary line is shown, a failure shows the log.
 check() {
