@@ -41,7 +41,6 @@ class Adapter {
   // PEFT default init: A ~ kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)) drawn from the seed, B = 0.
   void init_default(uint64_t seed);
   void zero_grads();
-  size_t bytes() const;
 
  private:
   Backend& backend_;

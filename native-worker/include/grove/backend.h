@@ -49,8 +49,12 @@ class Backend {
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
 
-  // Zero-initialised buffer of `numel` floats, counted under `category`. Throws std::bad_alloc when out of memory.
+  // Zero-initialised buffer of `numel` floats, counted under `category`. Throws std::bad_alloc when out of memory
+  // or when the allocation would take the total past the memory limit.
   Buffer alloc(size_t numel, MemoryCategory category);
+  // Caps the bytes this backend may hold at once (0 = no cap), so an engine sharing a machine fails a job with
+  // `oom` instead of the whole process being killed.
+  void set_memory_limit(size_t bytes) { limit_ = bytes; }
   MemoryStats memory_stats() const;
   void reset_peak_memory();
 
@@ -128,6 +132,7 @@ class Backend {
   std::array<std::atomic<size_t>, kMemoryCategoryCount> peak_{};
   std::atomic<size_t> current_total_{0};
   std::atomic<size_t> peak_total_{0};
+  size_t limit_ = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads);

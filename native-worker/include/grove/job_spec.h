@@ -60,6 +60,7 @@ StatusOr<JobSpec> parse_job_spec(const nlohmann::json& j);
 struct TrainSpec {
   std::string model;
   int threads = 1;
+  size_t memory_limit = 0;  // bytes the engine may hold at once; 0 = no cap
   std::vector<JobSpec> jobs;
 };
 

@@ -35,6 +35,7 @@ void Buffer::reset() {
 
 Buffer Backend::alloc(size_t numel, MemoryCategory category) {
   const size_t bytes = (numel == 0 ? 1 : numel) * sizeof(float);
+  if (limit_ != 0 && current_total_.load() + bytes > limit_) throw std::bad_alloc();
   float* p = raw_alloc(bytes);
   if (p == nullptr) throw std::bad_alloc();
   fill(p, 0.0f, numel);

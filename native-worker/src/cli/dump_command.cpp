@@ -1,5 +1,6 @@
 // `dump SPEC.json OUT_DIR`: one fused forward+backward of every job's first micro-batch, without an update, for
 // the cross-check against HF transformers + PEFT (tests/hf/). Writes OUT_DIR/<job id>.safetensors.
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -26,9 +27,10 @@ int dump_command(const std::vector<std::string>& args) {
   }
   Engine engine(*backend, model.value());
   for (auto job : spec.value().jobs) {
-    // A dump must not resume from or disturb a training run's checkpoint.
-    job.checkpoint_dir = args[1] + "/.no-checkpoint-" + job.id;
+    // A dump must neither resume from nor disturb a training run's outputs: the job gets a scratch folder.
     job.output_dir = args[1] + "/.dump-" + job.id;
+    job.checkpoint_dir = job.output_dir + "/checkpoint";
+    std::filesystem::remove_all(job.output_dir);
     Status st = engine.add_job(job);
     if (!st.ok()) {
       std::cerr << "grove-engine: job '" << job.id << "': " << st.to_string() << "\n";
@@ -37,6 +39,7 @@ int dump_command(const std::vector<std::string>& args) {
   }
   Status st = make_dirs(args[1]);
   if (st.ok()) st = engine.dump(args[1]);
+  for (const auto& job : spec.value().jobs) std::filesystem::remove_all(args[1] + "/.dump-" + job.id);
   if (!st.ok()) {
     std::cerr << "grove-engine: " << st.to_string() << "\n";
     return 1;

@@ -128,12 +128,14 @@ class Server {
 int serve_command(const std::vector<std::string>& args) {
   std::string model_dir;
   int threads = 1;
+  size_t memory_limit = 0;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     if (args[i] == "--model") model_dir = args[i + 1];
     else if (args[i] == "--threads") threads = std::max(1, std::atoi(args[i + 1].c_str()));
+    else if (args[i] == "--memory-limit") memory_limit = std::strtoull(args[i + 1].c_str(), nullptr, 10);
   }
   if (model_dir.empty() || args.size() % 2 != 0) {
-    std::cerr << "usage: grove-engine serve --model DIR [--threads N]\n";
+    std::cerr << "usage: grove-engine serve --model DIR [--threads N] [--memory-limit BYTES]\n";
     return 2;
   }
   auto backend = make_cpu_backend(threads);
@@ -142,6 +144,7 @@ int serve_command(const std::vector<std::string>& args) {
     emit({{"event", "fatal"}, {"message", model.status().to_string()}});
     return 1;
   }
+  backend->set_memory_limit(memory_limit);
   Engine engine(*backend, model.value());
   Server server(engine, *backend);
   LineQueue queue;

@@ -20,6 +20,7 @@ int train_command(const std::vector<std::string>& args) {
   }
   auto backend = make_cpu_backend(spec.value().threads);
   auto model = load_model(spec.value().model, *backend);
+  backend->set_memory_limit(spec.value().memory_limit);
   if (!model.ok()) {
     std::cerr << "grove-engine: " << model.status().to_string() << "\n";
     return 1;

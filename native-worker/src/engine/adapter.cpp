@@ -65,10 +65,4 @@ void Adapter::zero_grads() {
   }
 }
 
-size_t Adapter::bytes() const {
-  size_t total = 0;
-  for (const auto& m : modules_) total += 4 * (m.a.value.bytes() + m.b.value.bytes());
-  return total;
-}
-
 }  // namespace grove

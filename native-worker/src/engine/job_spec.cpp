@@ -140,6 +140,7 @@ StatusOr<TrainSpec> parse_train_spec(const json& j) {
   GROVE_RETURN_IF_ERROR(read_string(j, "model", "", &spec.model, true));
   GROVE_RETURN_IF_ERROR(read_number(j, "threads", "", &spec.threads));
   if (spec.threads <= 0) return bad("threads", "must be positive");
+  GROVE_RETURN_IF_ERROR(read_number(j, "memory_limit", "", &spec.memory_limit));
   if (!j.contains("jobs") || !j["jobs"].is_array() || j["jobs"].empty()) return bad("jobs", "must be a non-empty array");
   std::set<std::string> ids;
   for (const auto& jj : j["jobs"]) {

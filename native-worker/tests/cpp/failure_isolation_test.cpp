@@ -102,3 +102,63 @@ TEST(FailureIsolation, NanInitAdapterDivergesAtFirstStep) {
 
 }  // namespace
 }  // namespace grove
+
+namespace grove {
+namespace {
+
+TEST(FailureIsolation, OutOfMemoryDropsTheBiggestJobOthersRedoTheirStep) {
+  test::TempDir dir;
+  test::write_model(test::tiny_llama_config(), dir / "model");
+  test::write_tokens(test::random_tokens(40, 8, 12, 40, 1), dir / "d.gtok");
+  JobSpec small = test::job_spec("small", dir / "d.gtok", dir / "capped/small");
+  small.grad_accum = 2;  // the OOM hits mid-accumulation: the redo must start the step over
+  JobSpec big = test::job_spec("big", dir / "d.gtok", dir / "capped/big");
+  big.micro_batch_size = 30;
+
+  // Measure what the small job needs alone, then cap the engine a little above that plus the big job's adapter.
+  size_t small_peak = 0, big_adapter = 0;
+  {
+    auto backend = make_cpu_backend(1);
+    auto model = load_model(dir / "model", *backend);
+    ASSERT_TRUE(model.ok());
+    Engine engine(*backend, model.value());
+    JobSpec probe = small;
+    probe.output_dir = dir / "probe";
+    probe.checkpoint_dir = probe.output_dir + "/checkpoint";
+    const size_t before = backend->memory_stats().current_total;
+    ASSERT_TRUE(engine.add_job(probe).ok());
+    big_adapter = backend->memory_stats().current_total - before;  // same rank and targets as the big job
+    while (engine.has_jobs()) engine.step();
+    small_peak = backend->memory_stats().peak_total;
+  }
+  auto backend = make_cpu_backend(1);
+  auto model = load_model(dir / "model", *backend);
+  ASSERT_TRUE(model.ok());
+  backend->set_memory_limit(small_peak + big_adapter + small_peak / 10);
+  Engine engine(*backend, model.value());
+  ASSERT_TRUE(engine.add_job(small).ok());
+  std::vector<JobFailed> failed;
+  int finished = 0;
+  ASSERT_TRUE(engine.step().steps.empty());  // the small job's first micro-batch of its first step
+  ASSERT_TRUE(engine.add_job(big).ok());
+  while (engine.has_jobs()) {
+    StepReport r = engine.step();
+    failed.insert(failed.end(), r.failed.begin(), r.failed.end());
+    finished += static_cast<int>(r.finished.size());
+  }
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].job_id, "big");
+  EXPECT_EQ(failed[0].reason, FailureReason::kOom) << failed[0].message;
+  EXPECT_EQ(finished, 1);
+  // The small job redid its interrupted step from its start, so it ends exactly as when trained alone.
+  auto st = SafetensorsFile::open(dir / "capped/small/adapter_model.safetensors");
+  ASSERT_TRUE(st.ok());
+  for (const auto& [name, info] : st.value().tensors()) {
+    auto a = test::read_tensor(dir / "capped/small/adapter_model.safetensors", name);
+    auto b = test::read_tensor(dir / "probe/adapter_model.safetensors", name);
+    EXPECT_LT(test::normalised_error(a, b), 1e-4) << name;
+  }
+}
+
+}  // namespace
+}  // namespace grove
