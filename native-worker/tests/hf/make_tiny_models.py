@@ -2,7 +2,8 @@
 
     make_tiny_models.py OUT
 
-OUT/models/<name>/                 a transformers-saved model (config.json + fp32 model.safetensors)
+OUT/models/<name>/                 a transformers-saved model (config.json + fp32 model.safetensors; llama_bf16:
+                                   bf16 weights in shards with model.safetensors.index.json)
 OUT/adapters/<name>/<adapter>/     a PEFT-saved adapter (adapter_config.json + adapter_model.safetensors), B non-zero
 OUT/data/<set>.gtok                token files with prompt/completion masks and varied lengths
 
@@ -18,6 +19,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import quiet_hf  # noqa: F401
@@ -54,6 +56,8 @@ class ModelSpec:
     adapters: list[AdapterSpec]
     seed: int
     hub_style_rope: bool = False
+    save_dtype: torch.dtype = torch.float32
+    max_shard_size: Optional[str] = None
 
 
 _SMALL = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, rms_norm_eps=1e-5)
@@ -100,6 +104,17 @@ def model_specs() -> list[ModelSpec]:
             [AdapterSpec("all", 8, 16, ALL_TARGETS), AdapterSpec("qvu", 4, 4, ["q_proj", "v_proj", "up_proj"])],
             seed=14,
         ),
+        # bf16 weights in several shards (model.safetensors.index.json), as most hub checkpoints ship. HF upcasts the
+        # bf16 values exactly, so the reference is as exact as for the fp32 models.
+        ModelSpec(
+            "llama_bf16",
+            LlamaConfig(**_SMALL, num_key_value_heads=2, vocab_size=272, rope_theta=10000.0,
+                        tie_word_embeddings=False),
+            [AdapterSpec("all", 4, 8, ALL_TARGETS), AdapterSpec("ov", 8, 8, ["o_proj", "v_proj"], use_rslora=True)],
+            seed=15,
+            save_dtype=torch.bfloat16,
+            max_shard_size="100KB",
+        ),
     ]
 
 
@@ -139,7 +154,9 @@ def save_model(spec: ModelSpec, out: str) -> str:
     gen = torch.Generator().manual_seed(spec.seed)
     randomize_weights(model, gen)
     model_dir = os.path.join(out, "models", spec.name)
-    model.save_pretrained(model_dir, safe_serialization=True)
+    model.to(spec.save_dtype)
+    shards = {"max_shard_size": spec.max_shard_size} if spec.max_shard_size else {}
+    model.save_pretrained(model_dir, safe_serialization=True, **shards)
     if spec.hub_style_rope:
         rewrite_rope_hub_style(model_dir)
     return model_dir

@@ -11,21 +11,22 @@ work="$native/build/hf"
 # GROVE_ENGINE points at another build of the engine (a second build folder while developing).
 engine="${GROVE_ENGINE:-$native/build/grove-engine}"
 py="$repo/.venv/bin/python"
-models=(llama llama3 mistral qwen2)
+models=(llama llama3 mistral qwen2 llama_bf16)
 
 # The verdict is HF run in float64 (the exact answer for these fp32 weights and data), so the reference's own fp32
 # rounding does not eat the tolerance. Bounds on the normalised error ‖a−b‖/‖b‖ (measured reasons in crosscheck.md):
-# - dump (loss, logits, every LoRA gradient) and trained weights (+ per-step loss, lr, grad_norm): 1e-5; fp32 is
-#   ~1e-6 off float64, up to ~8e-6 on ill-conditioned gradients.
+# - dump (loss, logits, every LoRA gradient): 2e-5; fp32 is ~1e-6 to 3e-6 off float64, but up to ~9e-6 on the
+#   ill-conditioned gradients of trained adapters (reload), for HF's fp32 run and the engine alike.
+# - trained weights (+ per-step loss, lr, grad_norm): 1e-5; the weights' own size keeps their error ~1e-7 to 3e-6.
 # - updates (trained - init): they sit ~100x below the weights, so fp32 rounding of the weights alone is ~1e-5 of
 #   the update: 1e-4.
 # The calibration checks hold HF's own fp32 run to the same bounds, so the bounds cannot be tighter than fp32 allows.
 ref_dtype=float64
-dump_rtol=1e-5
+dump_rtol=2e-5
 weights_rtol=1e-5
 update_rtol=1e-4
 # (model kind) pairs whose HF fp32 run is calibrated; reload is the ill-conditioned case.
-calibrations=("llama3 dump" "mistral dump" "mistral train" "mistral reload")
+calibrations=("llama3 dump" "mistral dump" "mistral train" "llama_bf16 train" "mistral reload")
 
 export PYTHONDONTWRITEBYTECODE=1
 passed=0
