@@ -7,7 +7,10 @@ import { diskStorage } from 'multer';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
 import { join, resolve } from 'node:path';
+import { AgentArtifactsController } from './agent-api/agent-artifacts.controller';
+import { AgentArtifactsService } from './agent-api/agent-artifacts.service';
 import { AgentGrpcServer } from './agent-api/agent-grpc.server';
+import { JoinTokenGuard } from './agent-api/join-token.guard';
 import { AgentRpcHandlers } from './agent-api/agent-rpc.handlers';
 import { AuthGuard } from './auth/auth.guard';
 import { TokensController } from './auth/tokens.controller';
@@ -17,6 +20,10 @@ import { ApiErrorFilter } from './common/api-error.filter';
 import { UploadCleanupInterceptor } from './common/upload-cleanup.interceptor';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
+import { DispatchRepository } from './dispatch/dispatch.repository';
+import { DispatcherService } from './dispatch/dispatcher.service';
+import { GpuQueues } from './dispatch/gpu-queues';
+import { JobRunsService } from './dispatch/job-runs.service';
 import { DatasetsController } from './datasets/datasets.controller';
 import { DatasetsRepository } from './datasets/datasets.repository';
 import { DatasetsService } from './datasets/datasets.service';
@@ -31,7 +38,6 @@ import { ModelsRepository } from './models/models.repository';
 import { ModelsService } from './models/models.service';
 import { JoinTokensRepository } from './nodes/join-tokens.repository';
 import { JoinTokensService } from './nodes/join-tokens.service';
-import { LostNodeSweeper } from './nodes/lost-node.sweeper';
 import { NodesController } from './nodes/nodes.controller';
 import { NodesRepository } from './nodes/nodes.repository';
 import { NodesService } from './nodes/nodes.service';
@@ -79,7 +85,7 @@ export class AppModule {
         }),
         BullModule.registerQueue({ name: VALIDATION_QUEUE }),
       ],
-      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController],
+      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController, AgentArtifactsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
@@ -92,7 +98,8 @@ export class AppModule {
         JobsRepository, JobsService, JobEventsListener,
         ValidationQueue, ValidationService,
         JoinTokensRepository, JoinTokensService, NodesRepository, NodesService,
-        ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, LostNodeSweeper] : []),
+        ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, DispatcherService] : []),
+        DispatchRepository, GpuQueues, JobRunsService, AgentArtifactsService, JoinTokenGuard,
         ...worker,
       ],
     };

@@ -4,3 +4,4 @@ export * from './job-status';
 export * from './priority';
 export * from './queues';
 export * from './roles';
+export * from './dispatch';

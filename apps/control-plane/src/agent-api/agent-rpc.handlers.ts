@@ -6,6 +6,7 @@ import {
 } from '@grove/proto';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JobRunsService } from '../dispatch/job-runs.service';
 import { JoinTokensService } from '../nodes/join-tokens.service';
 import { NodesService } from '../nodes/nodes.service';
 
@@ -33,6 +34,7 @@ export class AgentRpcHandlers {
   constructor(
     private readonly joinTokens: JoinTokensService,
     private readonly nodes: NodesService,
+    private readonly runs: JobRunsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -65,13 +67,23 @@ export class AgentRpcHandlers {
     const node = await this.nodes.get(req.nodeId).catch(() => null);
     if (!node) return { known: false };
     if (node.joinTokenId !== token.id) throw new RpcError(status.PERMISSION_DENIED, 'node registered with another join token');
-    const known = await this.nodes.heartbeat(req.nodeId, { gpus: req.gpus, jobs: req.jobs });
+    const known = await this.nodes.heartbeat(req.nodeId, { gpus: req.gpus, jobs: req.jobs.map(({ recentSteps: _, ...j }) => j) });
+    if (known) await this.runs.recordTelemetry(req.nodeId, req.jobs);
     return { known };
   }
 
-  private async reportJobEvent(_req: ReportJobEventRequest, metadata: Metadata): Promise<ReportJobEventResponse> {
-    await this.authenticate(metadata);
-    throw new RpcError(status.UNIMPLEMENTED, 'job dispatch to agents is not available in this version of the control plane');
+  private async reportJobEvent(req: ReportJobEventRequest, metadata: Metadata): Promise<ReportJobEventResponse> {
+    await this.ownedNode(req.nodeId, await this.authenticate(metadata));
+    const verdict = await this.runs.report(req.nodeId, req);
+    return verdict.accepted ? { accepted: true, reason: '' } : { accepted: false, reason: verdict.reason };
+  }
+
+  /** The node, checked to belong to the presented join token. */
+  private async ownedNode(nodeId: string, token: { id: string }) {
+    const node = await this.nodes.get(nodeId).catch(() => null);
+    if (!node) throw new RpcError(status.NOT_FOUND, `unknown node ${nodeId}: register first`);
+    if (node.joinTokenId !== token.id) throw new RpcError(status.PERMISSION_DENIED, 'node registered with another join token');
+    return node;
   }
 
   private async authenticate(metadata: Metadata) {

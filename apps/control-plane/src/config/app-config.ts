@@ -18,6 +18,10 @@ const configSchema = z.object({
   GROVE_GRPC_TLS_KEY: z.string().optional(),
   GROVE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   GROVE_NODE_GRACE_MS: z.coerce.number().int().min(200).max(3_600_000).default(20_000),
+  GROVE_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  GROVE_DISPATCH_RESEND_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  GROVE_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  GROVE_CHECKPOINT_EVERY: z.coerce.number().int().min(0).max(1_000_000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -39,6 +43,16 @@ export interface AppConfig {
   /** How often agents heartbeat, and how long a silent node stays online. */
   heartbeatIntervalMs: number;
   nodeGraceMs: number;
+  dispatch: {
+    /** How often queued jobs are placed. */
+    intervalMs: number;
+    /** A start message not acted on after this long is sent again (duplicates collapse). */
+    resendAfterMs: number;
+    /** Failed attempts (engine crashes) before a job fails; OOM requeues and preemptions do not count. */
+    maxFailedAttempts: number;
+    /** Optimizer steps between the checkpoints agents upload. */
+    checkpointEvery: number;
+  };
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
 }
 
@@ -73,6 +87,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
     heartbeatIntervalMs: c.GROVE_HEARTBEAT_INTERVAL_MS,
     nodeGraceMs: c.GROVE_NODE_GRACE_MS,
+    dispatch: {
+      intervalMs: c.GROVE_DISPATCH_INTERVAL_MS,
+      resendAfterMs: c.GROVE_DISPATCH_RESEND_MS,
+      maxFailedAttempts: c.GROVE_MAX_FAILED_ATTEMPTS,
+      checkpointEvery: c.GROVE_CHECKPOINT_EVERY,
+    },
     logLevel: c.LOG_LEVEL,
   };
 }

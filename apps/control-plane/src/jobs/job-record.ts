@@ -17,6 +17,13 @@ export interface JobRecord {
   validationTokenFileKey: string | null;
   error: { code: string; message: string; details?: unknown } | null;
   trainedTokens: bigint | null;
+  attempt: number;
+  nodeId: string | null;
+  gpuIndex: number | null;
+  totalSteps: number | null;
+  failures: number;
+  adapterKey: string | null;
+  startedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;

@@ -18,6 +18,13 @@ export interface JobRow {
   validation_token_file_key: string | null;
   error: JobRecord['error'];
   trained_tokens: string | null;
+  attempt: number;
+  node_id: string | null;
+  gpu_index: number | null;
+  total_steps: number | null;
+  failures: number;
+  adapter_key: string | null;
+  started_at: Date | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
@@ -41,6 +48,13 @@ export function jobFromRow(r: JobRow): JobRecord {
     validationTokenFileKey: r.validation_token_file_key,
     error: r.error,
     trainedTokens: r.trained_tokens === null ? null : BigInt(r.trained_tokens),
+    attempt: r.attempt,
+    nodeId: r.node_id,
+    gpuIndex: r.gpu_index,
+    totalSteps: r.total_steps,
+    failures: r.failures,
+    adapterKey: r.adapter_key,
+    startedAt: r.started_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,

@@ -34,7 +34,7 @@ LEFT JOIN base_models m ON m.id = j.model_id`;
  * Moves a job from one of the given states to another, updating the given fields (NULL keeps a field) and
  * recording the event, or does nothing when the job is not in one of those states.
  * Params: 1 channel, 2 id, 3 from states, 4 to state, 5 stats, 6 token file, 7 validation token file, 8 error,
- * 9 finished at, 10 event level, 11 event type, 12 event message, 13 event data.
+ * 9 finished at, 10 event level, 11 event type, 12 event message, 13 event data, 14 total steps.
  */
 export const TRANSITION_JOB_SQL = `
 WITH moved AS (
@@ -43,7 +43,8 @@ WITH moved AS (
     token_file_key = coalesce($6, token_file_key),
     validation_token_file_key = coalesce($7, validation_token_file_key),
     error = coalesce($8::jsonb, error),
-    finished_at = coalesce($9::timestamp, finished_at)
+    finished_at = coalesce($9::timestamp, finished_at),
+    total_steps = coalesce($14::int, total_steps)
   WHERE id = $2 AND status = ANY($3::"JobStatus"[])
   RETURNING *
 ), event AS (

@@ -18,7 +18,11 @@ export function presentJob(job: JobRecord) {
     dataset_stats: job.stats ?? null,
     error: job.error,
     trained_tokens: job.trainedTokens === null ? null : Number(job.trainedTokens),
-    result_files: [],
+    result_files: job.adapterKey ? [`/v1/jobs/${job.id}/adapter`] : [],
+    total_steps: job.totalSteps,
+    attempt: job.attempt,
+    node_id: job.nodeId,
+    started_at: unixSecondsOrNull(job.startedAt),
     created_at: unixSeconds(job.createdAt),
     finished_at: unixSecondsOrNull(job.finishedAt),
   };

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { createJobSchema, JOB_STATUSES } from '@grove/contracts';
 import type { Request, Response } from 'express';
 import { createZodDto } from 'nestjs-zod';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
@@ -61,6 +62,23 @@ export class JobsController {
   @Idempotent()
   async cancel(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     return presentJob(await this.jobs.cancel(principal.teamId, id));
+  }
+
+  /** The trained adapter (PEFT files) as a tar archive, once the job succeeded. */
+  @Get(':id/adapter')
+  async adapter(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: Response): Promise<void> {
+    const stream = await this.jobs.adapter(principal.teamId, id);
+    res.status(200).type('application/x-tar').attachment(`${id}-adapter.tar`);
+    await pipeline(stream, res);
+  }
+
+  @Get(':id/checkpoints')
+  async checkpoints(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    const rows = await this.jobs.checkpoints(principal.teamId, id);
+    return {
+      object: 'list',
+      data: rows.map((c) => ({ object: 'fine_tuning.job.checkpoint', job_id: id, step: c.step, attempt: c.attempt, created_at: Math.floor(c.createdAt.getTime() / 1000) })),
+    };
   }
 
   /** Oldest first, `after` = the last event id seen. */

@@ -19,8 +19,8 @@ export class ReferencedFileMissingError extends Error {
   }
 }
 
-type NewJob = Omit<JobRecord, 'modelName' | 'status' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'trainedTokens'>;
-type TransitionFields = Partial<Pick<JobRecord, 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'finishedAt'>>;
+type NewJob = Pick<JobRecord, 'id' | 'teamId' | 'modelId' | 'trainingFileId' | 'validationFileId' | 'hyperparameters' | 'priority' | 'suffix' | 'metadata'>;
+type TransitionFields = Partial<Pick<JobRecord, 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'finishedAt' | 'totalSteps'>>;
 
 @Injectable()
 export class JobsRepository {
@@ -85,6 +85,7 @@ export class JobsRepository {
     const { rows } = await this.pool.query<JobRow>(TRANSITION_JOB_SQL, [
       JOB_EVENTS_CHANNEL, id, from, to, json(fields.stats), fields.tokenFileKey ?? null, fields.validationTokenFileKey ?? null,
       json(fields.error), fields.finishedAt ?? null, event.level, event.type, event.message, json(event.data),
+      fields.totalSteps ?? null,
     ]);
     return rows[0] ? jobFromRow(rows[0]) : null;
   }

@@ -1,8 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import { isTerminal, priorityRank, type JobSpec } from '@grove/contracts';
 import { ApiError } from '../common/api-error';
 import { newId } from '../common/ids';
+import { DispatchRepository } from '../dispatch/dispatch.repository';
+import { GpuQueues } from '../dispatch/gpu-queues';
 import { ModelsService } from '../models/models.service';
+import { ARTIFACT_STORE, type ArtifactStore } from '../storage/artifact-store';
 import { ValidationQueue } from '../validation/validation.queue';
 import type { JobEventRecord, JobFilter, JobRecord } from './job-record';
 import { JobEventsListener } from './job-events.listener';
@@ -20,6 +24,9 @@ export class JobsService {
     private readonly models: ModelsService,
     private readonly validation: ValidationQueue,
     private readonly listener: JobEventsListener,
+    private readonly queues: GpuQueues,
+    private readonly dispatch: DispatchRepository,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   /** Records the job as `validating` and hands it to the validation stage; Postgres is the record of truth. */
@@ -83,7 +90,24 @@ export class JobsService {
       { level: 'info', type: 'job.cancelled', message: 'Job cancelled by request' },
     );
     if (!cancelled) return this.cancel(teamId, id);
+    if (job.nodeId !== null && job.gpuIndex !== null) {
+      // The agent drops the job; its later reports are stale because the job is finished.
+      await this.queues.send(job.nodeId, job.gpuIndex, { kind: 'cancel', jobId: id, attempt: job.attempt })
+        .catch((error) => this.logger.warn(`cancel message for ${id} not sent: ${(error as Error).message}`));
+    }
     return cancelled;
+  }
+
+  /** The trained PEFT adapter as a tar (adapter_model.safetensors, adapter_config.json, metrics.jsonl). */
+  async adapter(teamId: string, id: string): Promise<Readable> {
+    const job = await this.get(teamId, id);
+    if (job.status !== 'succeeded' || !job.adapterKey) throw new ApiError('conflict', `job ${id} has no adapter (status ${job.status})`);
+    return this.store.read(job.adapterKey);
+  }
+
+  async checkpoints(teamId: string, id: string) {
+    await this.get(teamId, id);
+    return this.dispatch.checkpoints(id);
   }
 
   async events(teamId: string, id: string, after: bigint | undefined, limit: number): Promise<JobEventRecord[]> {

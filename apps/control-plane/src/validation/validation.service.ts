@@ -44,7 +44,7 @@ export class ValidationService {
         job.id,
         ['validating'],
         'queued',
-        { stats, tokenFileKey: training.key, validationTokenFileKey: validation?.key ?? null },
+        { stats, tokenFileKey: training.key, validationTokenFileKey: validation?.key ?? null, totalSteps: totalSteps(job, training.stats.examples) },
         { level: 'info', type: 'job.queued', message: `Validated ${training.stats.examples} examples; job queued`, data: stats },
       );
       if (!queued) await Promise.all(written.map((k) => this.store.delete(k)));
@@ -106,4 +106,10 @@ export class ValidationService {
       await rm(outPath, { force: true });
     }
   }
+}
+
+/** Optimizer steps for n_epochs over the examples that survived validation. */
+export function totalSteps(job: Pick<JobRecord, 'hyperparameters'>, examples: number): number {
+  const { n_epochs, batch_size } = job.hyperparameters;
+  return Math.max(1, Math.ceil((examples * n_epochs) / batch_size));
 }
