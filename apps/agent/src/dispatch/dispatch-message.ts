@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** One BullMQ queue per GPU (docs/agent-protocol.md, "Dispatch"). */
+export function gpuQueueName(nodeId: string, gpuIndex: number): string {
+  return `grove-gpu-${nodeId}-${gpuIndex}`;
+}
+
+export interface DispatchMessage {
+  kind: 'start' | 'cancel' | 'preempt';
+  jobId: string;
+  attempt: number;
+}
+
+const messageSchema = z.object({
+  kind: z.enum(['start', 'cancel', 'preempt']),
+  jobId: z.string().min(1),
+  attempt: z.number().int().min(1),
+});
+
+export class DispatchMessageError extends Error {
+  readonly code = 'bad_dispatch_message';
+}
+
+export function parseDispatchMessage(data: unknown): DispatchMessage {
+  const parsed = messageSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new DispatchMessageError(`dispatch message refused (${problems}): ${JSON.stringify(data).slice(0, 200)}`);
+  }
+  return parsed.data;
+}
