@@ -17,8 +17,8 @@ export type ReportVerdict = { accepted: true } | { accepted: false; reason: stri
 
 /**
  * What agents report about running jobs, applied to the job's current attempt only: a report from an older
- * attempt or another node changes nothing. Preemption and OOM requeue the job without counting a failure; engine
- * crashes are retried up to the limit; data errors and divergence fail the job at once.
+ * attempt or another node changes nothing. Preemption requeues the job without counting a failure; out-of-memory
+ * and engine crashes are retried up to the limit; data errors and divergence fail the job at once.
  */
 @Injectable()
 export class JobRunsService {
@@ -80,11 +80,12 @@ export class JobRunsService {
       case 'failed': {
         const reason = REASONS[event.value.reason] ?? 'engine_crash';
         const error = { code: reason, message: event.value.message };
-        if (reason === 'oom') {
-          return { status: 'queued', release: true, event: { level: 'warn', type: 'job.requeued', message: `Out of memory on its GPU; requeued: ${event.value.message}`, data: error } };
-        }
-        if (reason === 'engine_crash' && job.failures + 1 < this.config.dispatch.maxFailedAttempts) {
-          return { status: 'queued', release: true, failures: 1, event: { level: 'warn', type: 'job.requeued', message: `Engine crashed (failure ${job.failures + 1} of ${this.config.dispatch.maxFailedAttempts}); retrying from the last checkpoint`, data: error } };
+        // OOM and engine crashes are retried from the last checkpoint, a bounded number of times (the scheduler's
+        // memory model corrects OOM placements); data errors and divergence would only fail again.
+        const retryable = reason === 'oom' || reason === 'engine_crash';
+        if (retryable && job.failures + 1 < this.config.dispatch.maxFailedAttempts) {
+          const what = reason === 'oom' ? 'Out of memory on its GPU' : 'Engine crashed';
+          return { status: 'queued', release: true, failures: 1, event: { level: 'warn', type: 'job.requeued', message: `${what} (try ${job.failures + 1} of ${this.config.dispatch.maxFailedAttempts}); retrying from the last checkpoint: ${event.value.message}`, data: error } };
         }
         this.logger.log(`job ${job.id} failed: ${reason}: ${event.value.message}`);
         return { status: 'failed', release: false, failures: 1, error, event: { level: 'error', type: 'job.failed', message: `Job failed (${reason}): ${event.value.message}`, data: error } };
