@@ -77,22 +77,31 @@ init_adapter() {
 spec_of() { echo "$work/specs/$1/$2.json"; }
 mode_of() { [[ "$1" == train ]] && echo train || echo dump; }
 
-# reference_tasks KIND...: reference.py --task arguments for the float64 verdict of every model and the fp32
-# calibration runs of those KINDs.
+# reference_tasks KIND...: sets task_args to reference.py's --task arguments for the float64 verdict of every model
+# and the fp32 calibration runs of those KINDs (reload only where the engine wrote adapters).
 reference_tasks() {
-  local kind model pair
+  local kind model pair k
+  task_args=()
   for kind in "$@"; do
     for model in "${models[@]}"; do
       [[ "$kind" == reload && ! -d "$work/out/$model/engine-train" ]] && continue
-      echo "--task $(mode_of "$kind") $ref_dtype $(spec_of "$model" "$kind") $work/out/$model/ref-$kind"
+      task_args+=(--task "$(mode_of "$kind")" "$ref_dtype" "$(spec_of "$model" "$kind")" "$work/out/$model/ref-$kind")
     done
     for pair in "${calibrations[@]}"; do
       read -r model k <<<"$pair"
       [[ "$k" == "$kind" ]] || continue
       [[ "$kind" == reload && ! -d "$work/out/$model/engine-train" ]] && continue
-      echo "--task $(mode_of "$kind") float32 $(spec_of "$model" "$kind") $work/out/$model/ref32-$kind"
+      task_args+=(--task "$(mode_of "$kind")" float32 "$(spec_of "$model" "$kind")" "$work/out/$model/ref32-$kind")
     done
   done
+}
+
+build_engine() {
+  cmake -S "$native" -B "$native/build" -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build "$native/build" -j2
+}
+
+make_inputs() {
+  "$py" "$here/make_tiny_models.py" "$work" && "$py" "$here/make_specs.py" "$work"
 }
 
 # compare_dumps MODEL KIND: loss, logits and every LoRA gradient of one fused engine step vs HF, per job.
@@ -137,28 +146,22 @@ calibrate() {
 if ! check setup-venv "$native/scripts/setup-venv.sh"; then finish; fi
 check python-unit-tests "$py" -m pytest -q -p no:cacheprovider "$here" "$native/tools"
 
-if [[ ! -x "$engine" ]]; then
-  check build-engine bash -c "cmake -S '$native' -B '$native/build' -DCMAKE_BUILD_TYPE=Release >/dev/null \
-    && cmake --build '$native/build' -j2"
-fi
+[[ -x "$engine" ]] || check build-engine build_engine
 
 rm -rf "$work/models" "$work/adapters" "$work/data" "$work/specs" "$work/out"
-if ! check tiny-models bash -c "'$py' '$here/make_tiny_models.py' '$work' && '$py' '$here/make_specs.py' '$work'"; then
-  finish
-fi
+check tiny-models make_inputs || finish
 
-# shellcheck disable=SC2046 # word splitting of the task list is intended (paths hold no spaces: they are ours)
-check reference-dump-train "$py" "$here/reference.py" $(reference_tasks dump train) || finish
+reference_tasks dump train
+check reference-dump-train "$py" "$here/reference.py" "${task_args[@]}" || finish
 for model in "${models[@]}"; do
   compare_dumps "$model" dump
   compare_training "$model"
 done
 
 # reload: the engine's trained adapters, loaded by PeftModel.from_pretrained, give the engine's loss and gradients.
-tasks="$(reference_tasks reload)"
-if [[ -n "$tasks" ]]; then
-  # shellcheck disable=SC2086
-  if check reference-reload "$py" "$here/reference.py" $tasks; then
+reference_tasks reload
+if [[ ${#task_args[@]} -gt 0 ]]; then
+  if check reference-reload "$py" "$here/reference.py" "${task_args[@]}"; then
     for model in "${models[@]}"; do
       [[ -d "$work/out/$model/ref-reload" ]] && compare_dumps "$model" reload
     done
@@ -166,8 +169,8 @@ if [[ -n "$tasks" ]]; then
 fi
 
 for pair in "${calibrations[@]}"; do
-  # shellcheck disable=SC2086
-  calibrate $pair
+  read -r model kind <<<"$pair"
+  calibrate "$model" "$kind"
 done
 
 finish
