@@ -244,6 +244,8 @@ export class Agent {
   }
 
   private async reportAndEnd(job: RunningJob, event: JobEvent): Promise<void> {
+    // Steps since the last heartbeat are the tail of the loss curve: send them before the job leaves.
+    if (job.progress?.hasRecentSteps) await this.heartbeatNow();
     await this.end(job);
     await this.send(job, event);
     this.deps.log.info({ jobId: job.jobId, attempt: job.attempt, event: event.$case, detail: event.value }, 'job ended');
@@ -267,9 +269,13 @@ export class Agent {
 
   private scheduleHeartbeat(): void {
     if (this.heartbeatStopped) return;
-    this.heartbeatTimer = setTimeout(() => {
-      this.heartbeatRunning = this.heartbeat().finally(() => this.scheduleHeartbeat());
-    }, this.heartbeatMs);
+    this.heartbeatTimer = setTimeout(() => void this.heartbeatNow().finally(() => this.scheduleHeartbeat()), this.heartbeatMs);
+  }
+
+  /** Heartbeats never overlap: each one takes the steps the previous one did not send. */
+  private heartbeatNow(): Promise<void> {
+    this.heartbeatRunning = this.heartbeatRunning.then(() => this.heartbeat());
+    return this.heartbeatRunning;
   }
 
   private async heartbeat(): Promise<void> {

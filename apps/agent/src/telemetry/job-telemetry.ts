@@ -31,6 +31,10 @@ export class JobProgress {
     return this.last?.step ?? this.resumedAtStep;
   }
 
+  get hasRecentSteps(): boolean {
+    return this.recent.length > 0;
+  }
+
   get lastLoss(): number {
     return this.last?.loss ?? 0;
   }
