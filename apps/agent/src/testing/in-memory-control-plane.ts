@@ -39,7 +39,11 @@ export class InMemoryControlPlane implements AgentRpc, ArtifactsApi {
     return { accepted, reason: accepted ? '' : 'not assigned to this node' };
   }
 
-  close(): void {}
+  closed = false;
+
+  close(): void {
+    this.closed = true;
+  }
 
   async getAssignment(jobId: string, attempt: number): Promise<Assignment | null> {
     const a = this.assignments.get(jobId);
