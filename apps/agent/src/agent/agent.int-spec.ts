@@ -14,20 +14,9 @@ import { InMemoryControlPlane } from '../testing/in-memory-control-plane';
 import { InMemoryDispatch } from '../testing/in-memory-dispatch';
 import { makeTinyModel, makeTokenFile, requireEngine, tempDir } from '../testing/tiny-engine-fixture';
 import { Agent } from './agent';
+import { eventually } from '../testing/eventually';
 
 const MODEL = 'test/tiny-llama';
-
-async function eventually(check: () => void, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return check();
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 describe(Agent.name, () => {
   let root: string;
