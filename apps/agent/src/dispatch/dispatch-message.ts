@@ -1,15 +1,7 @@
+import type { GpuMessage } from '@grove/contracts';
 import { z } from 'zod';
 
-/** One BullMQ queue per GPU (docs/agent-protocol.md, "Dispatch"). */
-export function gpuQueueName(nodeId: string, gpuIndex: number): string {
-  return `grove-gpu-${nodeId}-${gpuIndex}`;
-}
-
-export interface DispatchMessage {
-  kind: 'start' | 'cancel' | 'preempt';
-  jobId: string;
-  attempt: number;
-}
+export type DispatchMessage = GpuMessage;
 
 const messageSchema = z.object({
   kind: z.enum(['start', 'cancel', 'preempt']),

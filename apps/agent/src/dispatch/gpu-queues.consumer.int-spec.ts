@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuQueueName, type DispatchMessage } from './dispatch-message';
+import { gpuMessageId, gpuQueueName } from '@grove/contracts';
+import type { DispatchMessage } from './dispatch-message';
 import { BullmqDispatchConsumer } from './gpu-queues.consumer';
 import { eventually } from '../testing/eventually';
 
@@ -34,13 +35,13 @@ describe(BullmqDispatchConsumer.name, () => {
       seen.push([gpu, message]);
     });
     const start: DispatchMessage = { kind: 'start', jobId: 'job_1', attempt: 3 };
-    await queues[0].add('start', start, { jobId: 'start-job_1-3' });
-    await queues[0].add('start', start, { jobId: 'start-job_1-3' });
+    await queues[0].add('start', start, { jobId: gpuMessageId(start) });
+    await queues[0].add('start', start, { jobId: gpuMessageId(start) });
     await queues[1].add('preempt', { kind: 'preempt', jobId: 'job_2', attempt: 1 }, { jobId: 'preempt-job_2-1' });
     await eventually(() => expect(seen).toHaveLength(2));
     expect(seen).toContainEqual([0, start]);
     expect(seen).toContainEqual([1, { kind: 'preempt', jobId: 'job_2', attempt: 1 }]);
-    await eventually(async () => expect(await queues[0].getJobState('start-job_1-3')).toBe('completed'));
+    await eventually(async () => expect(await queues[0].getJobState(gpuMessageId(start))).toBe('completed'));
   });
 
   it('fails a message it cannot read, naming the problem', async () => {

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { gpuQueueName, parseDispatchMessage, type DispatchMessage } from './dispatch-message';
+import { gpuQueueName } from '@grove/contracts';
+import { parseDispatchMessage, type DispatchMessage } from './dispatch-message';
 
 export type DispatchHandler = (gpuIndex: number, message: DispatchMessage) => Promise<void>;
 
