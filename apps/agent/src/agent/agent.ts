@@ -1,5 +1,6 @@
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { Backend, FailureReason, type HeartbeatRequest, type ReportJobEventRequest } from '@grove/proto';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-config';
@@ -19,6 +20,8 @@ import { JobReporter } from './job-reporter';
 import { RunningJob } from './running-job';
 
 type JobEvent = NonNullable<ReportJobEventRequest['event']>;
+
+const BOOT_REGISTER_MS = 60_000;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -59,7 +62,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    await this.register();
+    await this.registerAtBoot();
     await this.consume();
     this.scheduleHeartbeat();
   }
@@ -91,6 +94,20 @@ export class Agent {
     }
     if (kind === 'cancel') return job.exclusive(() => this.cancel(job));
     return job.exclusive(() => this.preempt(job));
+  }
+
+  /** The control plane may come up after the agent (a restarted rack): keep trying for a while. */
+  private async registerAtBoot(): Promise<void> {
+    const until = Date.now() + BOOT_REGISTER_MS;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await this.register();
+      } catch (e) {
+        if ((e as ServiceError).code !== status.UNAVAILABLE || Date.now() + wait > until) throw e;
+        this.deps.log.warn({ err: (e as Error).message, retryInMs: wait }, 'control plane unreachable; retrying registration');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   private async register(): Promise<void> {
@@ -224,6 +241,8 @@ export class Agent {
       const state = JSON.parse(await readFile(join(staging, 'state.json'), 'utf8')) as { step?: number };
       if (state.step !== step) return; // a newer checkpoint replaced it; its own event uploads that one
       const key = await this.deps.artifacts.uploadCheckpoint(job.jobId, job.attempt, step, staging);
+      // The steps up to the checkpoint reach the control plane before the checkpoint does.
+      if (job.progress?.hasRecentSteps) await this.heartbeatNow();
       if (!(await this.send(job, { $case: 'checkpointSaved', value: { step, checkpointKey: key } }))) await this.drop(job, 'checkpoint refused');
     } finally {
       await rm(staging, { recursive: true, force: true });

@@ -21,9 +21,9 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   let team: Awaited<ReturnType<typeof createTeam>>;
   let client: AgentServiceClient;
   let joinToken: string;
-  let modelName: string;
   let fileId: string;
   const workers: Worker[] = [];
+  const timers: NodeJS.Timeout[] = [];
 
   const md = () => {
     const m = new Metadata();
@@ -36,19 +36,27 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   const report = (req: ReportJobEventRequest) => rpc<ReportJobEventRequest, ReportJobEventResponse>('reportJobEvent', req);
   const agentHttp = (path: string) => t.http().get(path).set(bearer(joinToken));
 
-  /** Registers a node with one GPU and collects the messages sent to that GPU's queue. */
-  async function node(name: string, models: string[]): Promise<{ id: string; messages: GpuMessage[] }> {
-    const reg = await rpc<unknown, RegisterResponse>('register', {
+  /** Registers a node with one GPU, keeps it alive until `silence()`, and collects its GPU queue's messages. */
+  async function node(name: string, models: string[]): Promise<{ id: string; messages: GpuMessage[]; silence: () => void }> {
+    const registration = {
       nodeName: name, gpus: [{ index: 0, name: 'cpu-slot', totalMemoryBytes: 8 * 2 ** 30 }], engineVersion: 't', backend: Backend.BACKEND_CPU,
       baseModels: models, labels: {},
-    });
+    };
+    const reg = await rpc<unknown, RegisterResponse>('register', registration);
     const messages: GpuMessage[] = [];
     const url = new URL(t.config.redisUrl);
     const worker = new Worker<GpuMessage>(gpuQueueName(reg.nodeId, 0), async (job: Job<GpuMessage>) => void messages.push(job.data), {
       connection: { host: url.hostname, port: Number(url.port), db: Number(url.pathname.slice(1) || 0), maxRetriesPerRequest: null },
     });
     workers.push(worker);
-    return { id: reg.nodeId, messages };
+    // Like an agent: heartbeat, and register again when told the node is unknown (marked lost).
+    const beat = async () => {
+      const { known } = await rpc<HeartbeatRequest, HeartbeatResponse>('heartbeat', { nodeId: reg.nodeId, gpus: [], jobs: [] });
+      if (!known) await rpc('register', registration);
+    };
+    const alive = setInterval(() => void beat().catch(() => undefined), 200);
+    timers.push(alive);
+    return { id: reg.nodeId, messages, silence: () => clearInterval(alive) };
   }
 
   async function until<T>(probe: () => T | undefined, what: string, ms = 15_000): Promise<T> {
@@ -61,7 +69,12 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
     }
   }
 
-  async function queuedJob(): Promise<string> {
+  /** Each test gets its own base model, so only that test's nodes can take its jobs. */
+  async function freshModel(): Promise<string> {
+    return (await registerModel(t, team.operator, uniqueName('llama')).expect(201)).body.name;
+  }
+
+  async function queuedJob(modelName: string): Promise<string> {
     const job = await t.http().post('/v1/jobs').set(bearer(team.member))
       .send({ model: modelName, training_file: fileId, hyperparameters: { n_epochs: 2, batch_size: 2, max_seq_len: 128 } }).expect(201);
     await waitForJob(t, team.member, job.body.id, (j) => j.status !== 'validating');
@@ -69,22 +82,23 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ GROVE_DISPATCH_INTERVAL_MS: '100', GROVE_HEARTBEAT_INTERVAL_MS: '200', GROVE_NODE_GRACE_MS: '1500', GROVE_CHECKPOINT_EVERY: '5' });
+    t = await startTestApp({ GROVE_DISPATCH_INTERVAL_MS: '100', GROVE_HEARTBEAT_INTERVAL_MS: '200', GROVE_NODE_GRACE_MS: '4000', GROVE_CHECKPOINT_EVERY: '5' });
     team = await createTeam(t);
     client = new AgentServiceClient(`127.0.0.1:${t.app.get(AgentGrpcServer).port}`, credentials.createInsecure());
     joinToken = (await t.http().post('/v1/nodes/join-tokens').set(bearer(team.operator)).send({ name: 'test' }).expect(201)).body.secret;
-    modelName = (await registerModel(t, team.operator, uniqueName('llama')).expect(201)).body.name;
     fileId = (await uploadDataset(t, team.member, jsonl([1, 2, 3, 4, 5].map((i) => ({ prompt: `Q${i}?`, completion: ` A${i}.` }))))).body.id;
   });
   afterAll(async () => {
+    timers.forEach(clearInterval);
     await Promise.all(workers.map((w) => w.close()));
     client?.close();
     await t.close();
   });
 
   it('runs a job through the whole protocol: start message, assignment, artifacts, metrics, checkpoint, success', async () => {
+    const modelName = await freshModel();
     const gpu = await node(uniqueName('node'), [modelName]);
-    const jobId = await queuedJob();
+    const jobId = await queuedJob(modelName);
     const start = await until(() => gpu.messages.find((m) => m.jobId === jobId), 'the start message');
     expect(start).toEqual({ kind: 'start', jobId, attempt: 1 });
 
@@ -121,14 +135,14 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   });
 
   it('requeues the jobs of a lost node to another node as a new attempt, refusing the old attempt', async () => {
+    const modelName = await freshModel();
     const first = await node(uniqueName('node'), [modelName]);
-    const jobId = await queuedJob();
-    // only `first` holds the model among online nodes with room for this test's jobs; it gets the job
+    const jobId = await queuedJob(modelName);
     const start = await until(() => first.messages.find((m) => m.jobId === jobId), 'the first start message');
     await report({ nodeId: first.id, jobId, attempt: start.attempt, event: { $case: 'started', value: {} } });
     const second = await node(uniqueName('node'), [modelName]);
-    const keepAlive = setInterval(() => void rpc('heartbeat', { nodeId: second.id, gpus: [], jobs: [] }).catch(() => undefined), 200);
-    try {
+    first.silence();
+    {
       const restart = await until(() => second.messages.find((m) => m.jobId === jobId), 'the start message on the second node', 20_000);
       expect(restart.attempt).toBe(start.attempt + 1);
       const events = (await t.http().get(`/v1/jobs/${jobId}/events?limit=100`).set(bearer(team.member))).body.data.map((e: { type: string }) => e.type);
@@ -137,30 +151,26 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
       expect(await report({ nodeId: first.id, jobId, attempt: start.attempt, event: { $case: 'succeeded', value: { adapterKey: 'x', trainedTokens: 1, finalLoss: 1 } } }))
         .toMatchObject({ accepted: false });
       await agentHttp(`/v1/agent/assignments/${jobId}?attempt=${restart.attempt}&node_id=${second.id}`).expect(200);
-    } finally {
-      clearInterval(keepAlive);
     }
   });
 
   it('sends a cancel message for a running job, and fails a job only on a non-retryable reason', async () => {
+    const modelName = await freshModel();
     const gpu = await node(uniqueName('node'), [modelName]);
-    const keepAlive = setInterval(() => void rpc('heartbeat', { nodeId: gpu.id, gpus: [], jobs: [] }).catch(() => undefined), 200);
-    try {
-      const a = await queuedJob();
+    {
+      const a = await queuedJob(modelName);
       const startA = await until(() => gpu.messages.find((m) => m.jobId === a), 'start of a');
       await report({ nodeId: gpu.id, jobId: a, attempt: startA.attempt, event: { $case: 'started', value: {} } });
       await t.http().post(`/v1/jobs/${a}/cancel`).set(bearer(team.member)).expect(200);
       expect(await until(() => gpu.messages.find((m) => m.jobId === a && m.kind === 'cancel'), 'the cancel message')).toEqual({ kind: 'cancel', jobId: a, attempt: startA.attempt });
 
-      const b = await queuedJob();
+      const b = await queuedJob(modelName);
       const startB = await until(() => gpu.messages.find((m) => m.jobId === b), 'start of b');
       await report({ nodeId: gpu.id, jobId: b, attempt: startB.attempt, event: { $case: 'failed', value: { reason: FailureReason.FAILURE_REASON_OOM, message: 'alloc failed' } } });
       const retried = await until(() => gpu.messages.find((m) => m.jobId === b && m.attempt === startB.attempt + 1), 'the retry after OOM');
       await report({ nodeId: gpu.id, jobId: b, attempt: retried.attempt, event: { $case: 'failed', value: { reason: FailureReason.FAILURE_REASON_DATA_ERROR, message: 'token id 999999 outside the vocabulary' } } });
       const failed = await waitForJob(t, team.member, b, (j) => j.status === 'failed');
       expect(failed.error).toEqual({ code: 'data_error', message: 'token id 999999 outside the vocabulary' });
-    } finally {
-      clearInterval(keepAlive);
     }
   });
 });
