@@ -24,6 +24,12 @@ struct LoraModule {
   int out = 0;
   LoraParam a;  // [r, in]
   LoraParam b;  // [out, r]
+
+  LoraParam& param(char which) { return which == 'A' ? a : b; }
+  const LoraParam& param(char which) const { return which == 'A' ? a : b; }
+  std::vector<int64_t> shape(char which, int64_t r) const {
+    return which == 'A' ? std::vector<int64_t>{r, in} : std::vector<int64_t>{out, r};
+  }
 };
 
 class Adapter {

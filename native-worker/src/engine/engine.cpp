@@ -194,12 +194,10 @@ Status Engine::dump(const std::string& out_dir) {
     const int64_t r = job.adapter().config().r;
     for (auto& m : job.adapter().modules()) {
       for (char which : {'A', 'B'}) {
-        LoraParam& p = which == 'A' ? m.a : m.b;
+        const LoraParam& p = m.param(which);
         host.emplace_back(p.numel());
         backend_.copy_to_host(host.back().data(), p.grad.data(), p.numel());
-        tensors.push_back({"grad." + peft_key(m.layer, m.proj, which),
-                           which == 'A' ? std::vector<int64_t>{r, m.in} : std::vector<int64_t>{m.out, r},
-                           host.back().data()});
+        tensors.push_back({"grad." + peft_key(m.layer, m.proj, which), m.shape(which, r), host.back().data()});
       }
     }
     GROVE_RETURN_IF_ERROR(write_safetensors(out_dir + "/" + job.id() + ".safetensors", tensors));

@@ -26,7 +26,7 @@ Status Job::save_checkpoint(Backend& backend, const std::string& model_path) {
   host.reserve(4 * adapter_->modules().size());
   for (const auto& m : adapter_->modules()) {
     for (char which : {'A', 'B'}) {
-      const LoraParam& p = which == 'A' ? m.a : m.b;
+      const LoraParam& p = m.param(which);
       const std::string key = peft_key(m.layer, m.proj, which);
       for (const Buffer* moment : {&p.m, &p.v}) {
         host.emplace_back(p.numel());
@@ -79,7 +79,7 @@ Status Job::load_checkpoint(Backend& backend) {
   std::vector<float> host;
   for (auto& m : adapter_->modules()) {
     for (char which : {'A', 'B'}) {
-      LoraParam& p = which == 'A' ? m.a : m.b;
+      LoraParam& p = m.param(which);
       for (Buffer* moment : {&p.m, &p.v}) {
         const std::string key = peft_key(m.layer, m.proj, which) + (moment == &p.m ? ".exp_avg" : ".exp_avg_sq");
         const TensorInfo* info = opt.find(key);

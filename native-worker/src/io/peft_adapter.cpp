@@ -45,11 +45,10 @@ Status write_peft_adapter(const std::string& dir, Backend& backend, const Adapte
   const int64_t r = adapter.config().r;
   for (const auto& m : adapter.modules()) {
     for (char which : {'A', 'B'}) {
-      const LoraParam& p = which == 'A' ? m.a : m.b;
+      const LoraParam& p = m.param(which);
       host.emplace_back(p.numel());
       backend.copy_to_host(host.back().data(), p.value.data(), p.numel());
-      std::vector<int64_t> shape = which == 'A' ? std::vector<int64_t>{r, m.in} : std::vector<int64_t>{m.out, r};
-      tensors.push_back({peft_key(m.layer, m.proj, which), shape, host.back().data()});
+      tensors.push_back({peft_key(m.layer, m.proj, which), m.shape(which, r), host.back().data()});
     }
   }
   GROVE_RETURN_IF_ERROR(write_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}}));
@@ -68,7 +67,7 @@ Status load_peft_adapter(const std::string& dir, Backend& backend, Adapter& adap
       const std::string key = peft_key(m.layer, m.proj, which);
       const TensorInfo* info = file.find(key);
       if (info == nullptr) return make_error(ErrorCode::kNotFound, path + ": missing tensor '" + key + "'");
-      std::vector<int64_t> expected = which == 'A' ? std::vector<int64_t>{r, m.in} : std::vector<int64_t>{m.out, r};
+      const std::vector<int64_t> expected = m.shape(which, r);
       if (info->shape != expected) {
         return make_error(ErrorCode::kInvalidArgument, path + ": tensor '" + key + "' has shape " +
                                                            shape_to_string(info->shape) + ", expected " +
@@ -77,7 +76,7 @@ Status load_peft_adapter(const std::string& dir, Backend& backend, Adapter& adap
       }
       host.resize(static_cast<size_t>(info->numel()));
       convert_to_f32(*info, host.data());
-      LoraParam& p = which == 'A' ? m.a : m.b;
+      LoraParam& p = m.param(which);
       backend.copy_from_host(p.value.data(), host.data(), host.size());
       used.insert(key);
     }
