@@ -49,6 +49,7 @@ import { ValidationProcessor } from './validation/validation.processor';
 import { ValidationQueue } from './validation/validation.queue';
 import { ValidationReconciler } from './validation/validation.reconciler';
 import { ValidationService } from './validation/validation.service';
+import { TokenizerThread } from './validation/tokenizer-thread';
 
 @Module({})
 export class AppModule {
@@ -96,7 +97,7 @@ export class AppModule {
         DatasetsRepository, DatasetsService,
         ModelsRepository, ModelsService,
         JobsRepository, JobsService, JobEventsListener,
-        ValidationQueue, ValidationService,
+        ValidationQueue, ValidationService, TokenizerThread,
         JoinTokensRepository, JoinTokensService, NodesRepository, NodesService,
         ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, DispatcherService] : []),
         DispatchRepository, GpuQueues, JobRunsService, AgentArtifactsService, JoinTokenGuard,

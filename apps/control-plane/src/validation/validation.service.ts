@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DatasetError, DatasetTokenizer, tokenizeDataset } from '@grove/datasets';
+import { DatasetError } from '@grove/datasets';
 import { rm } from 'node:fs/promises';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DatasetsService } from '../datasets/datasets.service';
@@ -7,8 +7,7 @@ import type { JobRecord } from '../jobs/job-record';
 import { JobsRepository } from '../jobs/jobs.repository';
 import { ModelsService } from '../models/models.service';
 import { ARTIFACT_STORE, type ArtifactStore } from '../storage/artifact-store';
-
-const TOKENIZER_CACHE_SIZE = 8;
+import { TokenizerThread } from './tokenizer-thread';
 
 /**
  * The `validating` stage: tokenizes the job's datasets with its model's real tokenizer, writes the engine's token
@@ -17,7 +16,6 @@ const TOKENIZER_CACHE_SIZE = 8;
 @Injectable()
 export class ValidationService {
   private readonly logger = new Logger(ValidationService.name);
-  private readonly tokenizers = new Map<string, DatasetTokenizer>();
 
   constructor(
     private readonly jobs: JobsRepository,
@@ -25,6 +23,7 @@ export class ValidationService {
     private readonly datasets: DatasetsService,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokenizer: TokenizerThread,
   ) {}
 
   async validate(jobId: string): Promise<void> {
@@ -72,29 +71,16 @@ export class ValidationService {
     });
   }
 
-  /** Base models are immutable once registered, so each one's tokenizer is loaded once (~1 s) and kept. */
-  private async tokenizerOf(modelId: string): Promise<DatasetTokenizer> {
-    const cached = this.tokenizers.get(modelId);
-    if (cached) return cached;
-    const model = await this.models.resolve(modelId);
-    const [tokenizerJson, tokenizerConfig] = await Promise.all([
-      this.store.readBuffer(model.tokenizerKey).then((b) => JSON.parse(b.toString('utf8'))),
-      this.store.readBuffer(model.tokenizerCfgKey).then((b) => JSON.parse(b.toString('utf8'))),
-    ]);
-    const tokenizer = DatasetTokenizer.load({ tokenizerJson, tokenizerConfig });
-    if (this.tokenizers.size >= TOKENIZER_CACHE_SIZE) this.tokenizers.delete(this.tokenizers.keys().next().value!);
-    this.tokenizers.set(modelId, tokenizer);
-    return tokenizer;
-  }
-
   private async tokenize(job: JobRecord, fileId: string, key: string) {
     const dataset = await this.datasets.get(job.teamId, fileId);
-    const tokenizer = await this.tokenizerOf(job.modelId);
+    const model = await this.models.resolve(job.modelId);
     const outPath = await this.store.tempPath(`${job.id}.gtok`);
     try {
-      const { stats } = await tokenizeDataset({
+      const stats = await this.tokenizer.tokenize({
+        modelId: model.id,
+        tokenizerJsonPath: await this.store.localPath(model.tokenizerKey),
+        tokenizerConfigPath: await this.store.localPath(model.tokenizerCfgKey),
         jsonlPath: await this.store.localPath(dataset.storageKey),
-        tokenizer,
         maxSeqLen: job.hyperparameters.max_seq_len,
         onOverlength: job.hyperparameters.on_overlength,
         maxErrors: this.config.maxReportedErrors,
