@@ -1,10 +1,12 @@
-// `serve --model DIR [--threads N]`: the long-running mode the worker agent drives. Commands arrive as JSON lines
-// on stdin (read by a thread into a queue); between fused steps the engine applies every queued command, then runs
-// one step if it has jobs, or sleeps until a command arrives. Events go to stdout, one JSON object per line.
+// `serve --model DIR [--threads N] [--memory-limit BYTES]`: the long-running mode the worker agent drives.
+// Commands arrive as JSON lines on stdin (read by a thread into a queue); between fused steps the engine applies
+// every queued command, then runs one step if it has jobs, or sleeps until a command arrives. Events go to stdout, one JSON object per line.
 // Protocol: docs/serve-protocol.md.
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
