@@ -34,6 +34,8 @@ export async function startAgent(config: AgentConfig, options: { log?: Logger } 
       bin: config.engine.bin,
       threads: config.engine.threads,
       backend: config.backend,
+      // Several base models on one slot each get the whole slot budget; the scheduler's placement keeps their sum in it.
+      memoryLimitBytes: config.backend === 'cpu' ? config.cpuSlots.memoryBytes : null,
       idleMs: ENGINE_IDLE_MS,
       log: (msg) => log.debug({ component: 'engine' }, msg),
     }),

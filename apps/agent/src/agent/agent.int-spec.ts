@@ -53,7 +53,7 @@ describe(Agent.name, () => {
     cp.files.set('/tokens/bad', join(root, 'data', 'bad.gtok'));
     dispatch = new InMemoryDispatch();
     engines = [];
-    const pool = new EnginePool({ bin: config.engine.bin, threads: 1, backend: 'cpu', idleMs: 60_000, log: () => undefined });
+    const pool = new EnginePool({ bin: config.engine.bin, threads: 1, backend: 'cpu', memoryLimitBytes: null, idleMs: 60_000, log: () => undefined });
     pool.onStarted((e) => engines.push(e));
     sut = new Agent({
       config,

@@ -5,6 +5,8 @@ export interface EnginePoolOptions {
   bin: string;
   threads: number;
   backend: 'cpu' | 'cuda';
+  /** Each engine's memory budget (a CPU slot's); null: no limit but the device's. */
+  memoryLimitBytes: number | null;
   /** An engine with no jobs keeps its base model loaded this long for the next job. */
   idleMs: number;
   log: (msg: string) => void;
@@ -84,9 +86,9 @@ export class EnginePool {
   }
 
   private launch(key: string, gpuIndex: number, model: string, modelDir: string): Entry {
-    const { bin, threads, backend, log } = this.options;
+    const { bin, threads, backend, memoryLimitBytes, log } = this.options;
     const env = backend === 'cuda' ? { CUDA_VISIBLE_DEVICES: String(gpuIndex) } : undefined;
-    const options: EngineProcessOptions = { bin, modelDir, threads, env, log };
+    const options: EngineProcessOptions = { bin, modelDir, threads, memoryLimitBytes: memoryLimitBytes ?? undefined, env, log };
     const entry: Entry = { gpuIndex, starting: EngineProcess.start(options), engine: null, jobs: 0, idleTimer: null };
     this.entries.set(key, entry);
     const forget = () => {

@@ -123,6 +123,13 @@ describe(EngineProcess.name, () => {
     expect((await engine.status()).jobs).toEqual([]);
   });
 
+  it('fails a job that does not fit the memory limit as oom', async () => {
+    const base = (await start()).memory?.current.baseWeights ?? 0;
+    await sut?.shutdown();
+    sut = await EngineProcess.start({ bin, modelDir, threads: 1, memoryLimitBytes: base + 1 });
+    await expect(sut.addJob(job('big', tokens, root))).rejects.toMatchObject({ reason: 'oom' });
+  });
+
   it('reports an unexpected exit and fails what was waiting', async () => {
     const engine = await start();
     const exited = new Promise((resolve) => engine.once('exit', resolve));

@@ -9,6 +9,8 @@ export interface EngineProcessOptions {
   bin: string;
   modelDir: string;
   threads: number;
+  /** The engine's own allocation budget (`--memory-limit`): a CPU slot's memory; none on a GPU. */
+  memoryLimitBytes?: number;
   /** Extra environment for the engine (e.g. CUDA_VISIBLE_DEVICES). */
   env?: Record<string, string>;
   /** Receives the engine's diagnostics (stderr lines) and protocol problems. */
@@ -81,7 +83,9 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
   /** Starts the engine and resolves once the base model is loaded (`ready`). */
   static async start(options: EngineProcessOptions): Promise<EngineProcess> {
     const log = options.log ?? (() => undefined);
-    const child = spawn(options.bin, ['serve', '--model', options.modelDir, '--threads', String(options.threads)], {
+    const args = ['serve', '--model', options.modelDir, '--threads', String(options.threads)];
+    if (options.memoryLimitBytes) args.push('--memory-limit', String(options.memoryLimitBytes));
+    const child = spawn(options.bin, args, {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
