@@ -154,7 +154,6 @@ export class Agent {
       log.info({ jobId: job.jobId, attempt: job.attempt }, 'stale assignment; dropping the start');
       return this.end(job);
     }
-    job.assignment = assignment;
     try {
       await rm(job.paths.root, { recursive: true, force: true });
       await mkdir(job.paths.root, { recursive: true });

@@ -1,11 +1,9 @@
 import type { EngineProcess } from '../engine/engine-process';
-import type { Assignment } from '../jobs/assignment';
 import type { JobPaths } from '../jobs/job-paths';
 import type { JobProgress } from '../telemetry/job-telemetry';
 
 /** One attempt of a job on this node, from its `start` message until it is reported done or dropped. */
 export class RunningJob {
-  assignment: Assignment | null = null;
   engine: EngineProcess | null = null;
   progress: JobProgress | null = null;
   /** Set once the job left this node; later events for it are ignored. */

@@ -104,10 +104,6 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
     });
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** Engine memory as of its latest event that carried it. */
   get memory(): EngineMemory | null {
     return this.lastMemory;
