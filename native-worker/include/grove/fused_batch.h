@@ -29,7 +29,7 @@ struct FusedBatch {
 
   FusedBatch() : seq_starts{0} {}
   // Appends one example (tokens [begin, end) of `data`) as a new sequence.
-  void add_example(const TokenData& data, size_t example);
+  void add_example(const TokenView& data, size_t example);
   // Opens a job segment starting at the current end of the batch; close it after adding its examples.
   void begin_segment(Adapter* adapter, uint64_t dropout_key);
   void end_segment();

@@ -34,6 +34,8 @@ class Job {
   // Reads and validates the data (DATA_ERROR on a bad token file or a token id outside the vocabulary), builds the
   // adapter (init_adapter or PEFT default init) and, if <checkpoint_dir> holds a checkpoint, resumes from it.
   static StatusOr<std::unique_ptr<Job>> create(const JobSpec& spec, const Model& model, Backend& backend);
+  Job(const Job&) = delete;  // data_ refers into file_: a Job stays where it was built
+  Job& operator=(const Job&) = delete;
 
   const JobSpec& spec() const { return spec_; }
   const std::string& id() const { return spec_.id; }
@@ -61,8 +63,8 @@ class Job {
   Status write_output(Backend& backend, const std::string& model_path);
 
  private:
-  Job(const JobSpec& spec, TokenData data, std::unique_ptr<Adapter> adapter)
-      : spec_(spec), data_(std::move(data)), adapter_(std::move(adapter)) {}
+  Job(const JobSpec& spec, TokenFile data, std::unique_ptr<Adapter> adapter)
+      : spec_(spec), file_(std::move(data)), adapter_(std::move(adapter)) {}
   size_t next_example();
   void plan_step();
   int64_t example_targets(size_t example) const;
@@ -70,7 +72,8 @@ class Job {
   Status reset_metrics_file();
 
   JobSpec spec_;
-  TokenData data_;
+  TokenFile file_;
+  const TokenView& data_ = file_.view();
   std::unique_ptr<Adapter> adapter_;
   int64_t step_ = 0;
   DataCursor cursor_;

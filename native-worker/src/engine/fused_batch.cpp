@@ -2,7 +2,7 @@
 
 namespace grove {
 
-void FusedBatch::add_example(const TokenData& data, size_t example) {
+void FusedBatch::add_example(const TokenView& data, size_t example) {
   const uint64_t begin = data.offsets[example], end = data.offsets[example + 1];
   for (uint64_t t = begin; t < end; ++t) {
     ids.push_back(static_cast<int32_t>(data.tokens[t]));

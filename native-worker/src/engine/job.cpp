@@ -15,7 +15,7 @@ StatusOr<std::unique_ptr<Job>> Job::create(const JobSpec& spec, const Model& mod
   if (spec.output_dir.empty()) return make_error(ErrorCode::kInvalidArgument, "job '" + spec.id + "': 'output_dir' is required");
   auto data = read_token_file(spec.tokens);
   if (!data.ok()) return make_error(ErrorCode::kDataError, data.status().message());
-  const uint32_t max_id = max_token_id(data.value());
+  const uint32_t max_id = max_token_id(data.value().view());
   if (max_id >= static_cast<uint32_t>(model.config.vocab_size)) {
     return make_error(ErrorCode::kDataError, spec.tokens + ": token id " + std::to_string(max_id) +
                                                  " is outside the model's vocabulary (" +

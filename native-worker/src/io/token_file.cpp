@@ -20,9 +20,10 @@ T read_le(const uint8_t* p) {
 }
 }  // namespace
 
-StatusOr<TokenData> read_token_file(const std::string& path) {
-  MappedFile file;
-  GROVE_ASSIGN_OR_RETURN(file, MappedFile::open(path));
+StatusOr<TokenFile> read_token_file(const std::string& path) {
+  TokenFile result;
+  GROVE_ASSIGN_OR_RETURN(result.file_, MappedFile::open(path));
+  const MappedFile& file = result.file_;
   auto corrupt = [&](const std::string& why) { return make_error(ErrorCode::kCorruptFile, path + ": " + why); };
   if (file.size() == 0) return corrupt("empty token file");
   if (file.size() < kHeaderBytes) return corrupt("truncated token file (" + std::to_string(file.size()) + " bytes, header needs 32)");
@@ -43,25 +44,25 @@ StatusOr<TokenData> read_token_file(const std::string& path) {
     return corrupt("file size " + std::to_string(file.size()) + " != expected " + std::to_string(expected) +
                    " for " + std::to_string(n_examples) + " examples and " + std::to_string(n_tokens) + " tokens");
   }
-  TokenData data;
-  data.offsets.resize(n_examples + 1);
-  std::memcpy(data.offsets.data(), p + kHeaderBytes, 8 * (n_examples + 1));
-  if (data.offsets[0] != 0 || data.offsets[n_examples] != n_tokens) {
+  // The mapping is page-aligned and every field starts at a multiple of its size, so these casts are aligned.
+  TokenView& v = result.view_;
+  v.n_examples = n_examples;
+  v.n_tokens = n_tokens;
+  v.offsets = reinterpret_cast<const uint64_t*>(p + kHeaderBytes);
+  v.tokens = reinterpret_cast<const uint32_t*>(p + kHeaderBytes + 8 * (n_examples + 1));
+  v.mask = p + kHeaderBytes + 8 * (n_examples + 1) + 4 * n_tokens;
+  if (v.offsets[0] != 0 || v.offsets[n_examples] != n_tokens) {
     return corrupt("offsets must start at 0 and end at n_tokens");
   }
   for (uint64_t i = 0; i < n_examples; ++i) {
-    if (data.offsets[i + 1] < data.offsets[i] + 2) {
+    if (v.offsets[i + 1] < v.offsets[i] + 2) {
       return corrupt("example " + std::to_string(i) + " has fewer than 2 tokens (or offsets decrease)");
     }
   }
-  const uint8_t* tok = p + kHeaderBytes + 8 * (n_examples + 1);
-  data.tokens.resize(n_tokens);
-  std::memcpy(data.tokens.data(), tok, 4 * n_tokens);
-  data.mask.assign(tok + 4 * n_tokens, tok + 5 * n_tokens);
   for (uint64_t i = 0; i < n_tokens; ++i) {
-    if (data.mask[i] > 1) return corrupt("loss mask byte " + std::to_string(i) + " is " + std::to_string(data.mask[i]) + " (must be 0 or 1)");
+    if (v.mask[i] > 1) return corrupt("loss mask byte " + std::to_string(i) + " is " + std::to_string(v.mask[i]) + " (must be 0 or 1)");
   }
-  return data;
+  return result;
 }
 
 Status write_token_file(const std::string& path, const TokenData& data) {
@@ -81,8 +82,8 @@ Status write_token_file(const std::string& path, const TokenData& data) {
   return write_file_atomic(path, bytes);
 }
 
-uint32_t max_token_id(const TokenData& data) {
-  return data.tokens.empty() ? 0 : *std::max_element(data.tokens.begin(), data.tokens.end());
+uint32_t max_token_id(const TokenView& data) {
+  return data.n_tokens == 0 ? 0 : *std::max_element(data.tokens, data.tokens + data.n_tokens);
 }
 
 }  // namespace grove

@@ -20,9 +20,12 @@ TEST(CliTools, MakeTokensBothLineForms) {
   ASSERT_EQ(test::run_command(kEngine + " make-tokens " + dir / "in.jsonl" + " " + dir / "out.gtok"), 0);
   auto data = read_token_file(dir / "out.gtok");
   ASSERT_TRUE(data.ok()) << data.status().to_string();
-  EXPECT_EQ(data.value().offsets, (std::vector<uint64_t>{0, 3, 8}));
-  EXPECT_EQ(data.value().tokens, (std::vector<uint32_t>{5, 6, 7, 1, 2, 3, 4, 9}));
-  EXPECT_EQ(data.value().mask, (std::vector<uint8_t>{0, 1, 1, 0, 0, 1, 1, 1}));
+  const TokenView& v = data.value().view();
+  ASSERT_EQ(v.n_examples, 2u);
+  ASSERT_EQ(v.n_tokens, 8u);
+  EXPECT_EQ(std::vector<uint64_t>(v.offsets, v.offsets + 3), (std::vector<uint64_t>{0, 3, 8}));
+  EXPECT_EQ(std::vector<uint32_t>(v.tokens, v.tokens + 8), (std::vector<uint32_t>{5, 6, 7, 1, 2, 3, 4, 9}));
+  EXPECT_EQ(std::vector<uint8_t>(v.mask, v.mask + 8), (std::vector<uint8_t>{0, 1, 1, 0, 0, 1, 1, 1}));
 }
 
 TEST(CliTools, MakeTokensRejectsBadLinesWithTheLineNumber) {

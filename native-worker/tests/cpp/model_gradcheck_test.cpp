@@ -52,11 +52,11 @@ void run_gradcheck(nlohmann::json config) {
   auto data = test::random_tokens(3, 4, 7, config["vocab_size"].get<int>(), 5);
   FusedBatch batch;
   batch.begin_segment(adapters[0].get(), 1);
-  batch.add_example(data, 0);
-  batch.add_example(data, 1);
+  batch.add_example(data.view(), 0);
+  batch.add_example(data.view(), 1);
   batch.end_segment();
   batch.begin_segment(adapters[1].get(), 2);
-  batch.add_example(data, 2);
+  batch.add_example(data.view(), 2);
   batch.end_segment();
   std::vector<float> row_weight(batch.tokens(), 0.0f);
   for (const auto& seg : batch.segments) {

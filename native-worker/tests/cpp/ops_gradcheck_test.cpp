@@ -211,11 +211,11 @@ TEST_F(OpsGradcheck, LinearLoraTwoJobsWithDropout) {
   FusedBatch batch;
   auto data = test::random_tokens(3, 3, 4, 40, 20);
   batch.begin_segment(&a1, 111);
-  batch.add_example(data, 0);
+  batch.add_example(data.view(), 0);
   batch.end_segment();
   batch.begin_segment(&a2, 222);
-  batch.add_example(data, 1);
-  batch.add_example(data, 2);
+  batch.add_example(data.view(), 1);
+  batch.add_example(data.view(), 2);
   batch.end_segment();
   const Linear& lin = m.layers[1].proj[static_cast<int>(Proj::kGate)];
   LinearLora op(*backend, lin, Proj::kGate, 1);
