@@ -8,6 +8,10 @@ scripts/setup-node.sh
 user_urls=(DATABASE_URL="${DATABASE_URL:-}" REDIS_URL="${REDIS_URL:-}")
 scripts/services.sh start
 eval "$(scripts/services.sh env | sed 's/^/export /')"
+# The benchmark's thousands of jobs go to a database and a Redis db of their own, emptied first.
+export DATABASE_URL=$BENCH_DATABASE_URL REDIS_URL="${REDIS_URL%/}/2"
+psql "$DATABASE_URL" -qc 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public' >/dev/null
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
 log=${GROVE_BENCH_LOG:-$(mktemp -t grove-bench-XXXX.log)}
 cp_pid=""
 cleanup() {

@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# `make demo`: starts Postgres, Redis and the control plane, runs the demo client, and stops everything it started.
+# `make demo`: builds the engine, starts Postgres, Redis and the control plane, prepares the demo base model, then
+# runs the demo (tools/demo/run-demo.ts: it starts one worker agent with the CPU engine). Stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export NX_DAEMON=false NX_NO_CLOUD=true
 port=${GROVE_DEMO_PORT:-18080}
+grpc_port=${GROVE_DEMO_GRPC_PORT:-18091}
+models=$root/.data/models
+engine=native-worker/build/grove-engine
 
+echo "Grove demo: setting up (npm packages, engine build, Postgres, Redis)"
 scripts/setup-node.sh
+native-worker/scripts/install-deps.sh
+cmake -S native-worker -B native-worker/build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build native-worker/build -j2 --target grove-engine >/dev/null
+if [ ! -s "$models/demo--tiny-llama/model.safetensors" ]; then
+  # A tiny Llama-architecture model with random weights and the real Llama 3 vocabulary (no weights ship anywhere).
+  "$engine" make-model examples/models/tiny-llama/config.json "$models/demo--tiny-llama" --seed 7 >/dev/null
+fi
+
 user_urls=(DATABASE_URL="${DATABASE_URL:-}" REDIS_URL="${REDIS_URL:-}")
 scripts/services.sh start
 eval "$(scripts/services.sh env | sed 's/^/export /')"
@@ -18,12 +31,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "Grove demo: control plane on http://127.0.0.1:$port (log: $log)"
 admin=$(node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts --team demo-admin --force 2>/dev/null)
-PORT=$port GROVE_GRPC_PORT=${GROVE_DEMO_GRPC_PORT:-18091} GROVE_DATA_DIR=.data/artifacts node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
+PORT=$port GROVE_GRPC_PORT=$grpc_port GROVE_DATA_DIR=.data/artifacts GROVE_HEARTBEAT_INTERVAL_MS=1000 GROVE_CHECKPOINT_EVERY=10 \
+  node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
 cp_pid=$!
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "control plane did not become ready:"; tail -20 "$log"; exit 1; }
-echo "  ✓ control plane ready (Postgres + Redis)   API docs: http://127.0.0.1:$port/docs"
-GROVE_URL="http://127.0.0.1:$port" GROVE_ADMIN_TOKEN="$admin" node -r @swc-node/register tools/demo/run-demo.ts
-echo "Demo finished; stopping the control plane, Postgres and Redis."
+echo "  ✓ control plane ready on http://127.0.0.1:$port (API docs at /docs; log $log)"
+GROVE_URL="http://127.0.0.1:$port" GROVE_GRPC_URL="127.0.0.1:$grpc_port" GROVE_ADMIN_TOKEN="$admin" \
+  GROVE_DEMO_MODELS_DIR="$models" GROVE_DEMO_WORK_DIR="$root/.data/agent-work" \
+  node -r @swc-node/register tools/demo/run-demo.ts
+echo "Demo finished; stopping the agent, the control plane, Postgres and Redis."

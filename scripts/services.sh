@@ -61,7 +61,7 @@ start_pg() {
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $pg_dir -c fsync=off -c max_connections=200" >/dev/null
     log "postgres started on 127.0.0.1:$PG_PORT (data $pg_data)"
   fi
-  for db in grove grove_test; do
+  for db in grove grove_test grove_bench; do
     if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U grove -d postgres -tAc \
         "select 1 from pg_database where datname='$db'" | grep -q 1; then
       as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U grove "$db"
@@ -105,6 +105,7 @@ print_env() {
   echo "DATABASE_URL=${DATABASE_URL:-postgresql://grove@127.0.0.1:$PG_PORT/grove}"
   echo "TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgresql://grove@127.0.0.1:$PG_PORT/grove_test}"
   echo "REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+  echo "BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-postgresql://grove@127.0.0.1:$PG_PORT/grove_bench}"
 }
 
 case "${1:-}" in

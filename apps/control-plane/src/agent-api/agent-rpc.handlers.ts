@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import {
   Backend, type AgentServiceServer, type HeartbeatRequest, type HeartbeatResponse, type RegisterRequest, type RegisterResponse,
@@ -6,6 +6,7 @@ import {
 } from '@grove/proto';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DispatchRepository } from '../dispatch/dispatch.repository';
 import { JobRunsService } from '../dispatch/job-runs.service';
 import { JoinTokensService } from '../nodes/join-tokens.service';
 import { NodesService } from '../nodes/nodes.service';
@@ -31,10 +32,13 @@ const BACKEND_NAMES: Record<number, string> = { [Backend.BACKEND_CPU]: 'cpu', [B
 /** AgentService: authenticates the join token on every call, then delegates to the node services. */
 @Injectable()
 export class AgentRpcHandlers {
+  private readonly logger = new Logger(AgentRpcHandlers.name);
+
   constructor(
     private readonly joinTokens: JoinTokensService,
     private readonly nodes: NodesService,
     private readonly runs: JobRunsService,
+    private readonly dispatch: DispatchRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -59,6 +63,8 @@ export class AgentRpcHandlers {
       baseModels: req.baseModels,
       labels: req.labels,
     });
+    const requeued = await this.dispatch.requeueJobsOfRestartedNode(node.id);
+    if (requeued.length > 0) this.logger.warn(`node ${node.name} registered again; requeued ${requeued.length} job(s)`);
     return { nodeId: node.id, heartbeatIntervalMs: this.config.heartbeatIntervalMs };
   }
 

@@ -87,3 +87,20 @@ WITH current AS (
   RETURNING job_id
 )
 SELECT c.id, CASE WHEN (SELECT count(*) FROM event) > 0 THEN pg_notify($1, c.id)::text END AS notified FROM current c`;
+
+/**
+ * A node that registers again has restarted its agent: what was placed on it is gone, so it goes back to the queue.
+ * Params: 1 channel, 2 node id.
+ */
+export const REQUEUE_RESTARTED_NODE_JOBS_SQL = `
+WITH moved AS (
+  UPDATE jobs SET status = 'queued', node_id = NULL, gpu_index = NULL, updated_at = now()
+  WHERE node_id = $2 AND status IN ('queued', 'running')
+  RETURNING id, attempt
+), event AS (
+  INSERT INTO job_events (job_id, level, type, message, data)
+  SELECT id, 'warn', 'job.requeued', 'Its agent restarted; the job will resume from its last checkpoint',
+         jsonb_build_object('attempt', attempt)
+  FROM moved RETURNING job_id
+)
+SELECT m.id, pg_notify($1, m.id)::text AS notified FROM moved m`;

@@ -7,7 +7,7 @@ import { JOB_EVENTS_CHANNEL } from '../jobs/jobs.repository';
 import type { NewJobEvent } from '../jobs/job-record';
 import type { ModelSummary } from '../models/model-config';
 import {
-  APPLY_REPORT_SQL, ASSIGN_JOB_SQL, RECORD_CHECKPOINT_SQL, RECORD_METRICS_SQL, REQUEUE_LOST_NODE_JOBS_SQL,
+  APPLY_REPORT_SQL, ASSIGN_JOB_SQL, RECORD_CHECKPOINT_SQL, RECORD_METRICS_SQL, REQUEUE_LOST_NODE_JOBS_SQL, REQUEUE_RESTARTED_NODE_JOBS_SQL,
 } from './dispatch-sql';
 
 export interface DispatchJob {
@@ -92,6 +92,11 @@ export class DispatchRepository {
   /** Jobs placed on nodes now marked lost go back to `queued` (they resume from their last checkpoint). */
   async requeueJobsOfLostNodes(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(REQUEUE_LOST_NODE_JOBS_SQL, [JOB_EVENTS_CHANNEL]);
+    return rows.map((r) => r.id);
+  }
+
+  async requeueJobsOfRestartedNode(nodeId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(REQUEUE_RESTARTED_NODE_JOBS_SQL, [JOB_EVENTS_CHANNEL, nodeId]);
     return rows.map((r) => r.id);
   }
 
