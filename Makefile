@@ -5,7 +5,7 @@ SHELL := bash
 export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
-.PHONY: help setup demo test lint typecheck services-up services-down admin-token serve migration \
+.PHONY: help setup demo test lint typecheck services-up services-down admin-token serve agent migration proto \
         bench-api bench-engine bench-scheduler bench-scheduler-latency engine
 
 help:
@@ -13,6 +13,8 @@ help:
 	@echo "make test     - every test (typecheck, lint, unit, HTTP integration, engine, engine vs HF+PEFT)"
 	@echo "make serve    - run the control plane on 127.0.0.1:8080 against the local services (Ctrl-C stops)"
 	@echo "make admin-token - create the first admin token (printed once)"
+	@echo "make agent    - run a worker agent (needs GROVE_GRPC_URL, GROVE_API_URL, GROVE_JOIN_TOKEN, GROVE_MODELS_DIR, GROVE_WORK_DIR)"
+	@echo "make proto    - regenerate libs/proto from proto/"
 	@echo "make bench-api | bench-engine | bench-scheduler | bench-scheduler-latency"
 
 setup:
@@ -41,6 +43,12 @@ serve: setup services-up
 
 admin-token: setup services-up
 	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts $(ARGS)
+
+agent: setup
+	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/agent/src/main.ts
+
+proto: setup
+	@scripts/gen-proto.sh
 
 # Authoring a schema change: make migration NAME=add_something (needs the local services).
 migration: setup services-up

@@ -41,10 +41,6 @@ step "unit tests (vitest)"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$results/unit.json"; rc=$?
 read -r p f < <(vitest_counts "$results/unit.json"); record "unit (vitest)" $rc "$p" "$f"
 
-step "integration tests (vitest, real Postgres + Redis)"
-npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/int.json"; rc=$?
-read -r p f < <(vitest_counts "$results/int.json"); record "integration (vitest)" $rc "$p" "$f"
-
 if [ -x native-worker/scripts/test.sh ]; then
   step "engine (C++ build + ctest)"
   native-worker/scripts/test.sh 2>&1 | tee "$results/ctest.log"; rc=${PIPESTATUS[0]}
@@ -59,6 +55,10 @@ if [ -x native-worker/tests/hf/run.sh ]; then
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/hf.log" | tail -1)
   record "engine vs HF+PEFT" $rc "$(awk '{print $1}' <<<"${line:-0 passed, 0 failed}")" "$(awk '{print $3}' <<<"${line:-0 passed, 0 failed}")"
 fi
+
+step "integration tests (vitest: HTTP, gRPC, BullMQ, agent process and engine; real Postgres + Redis)"
+npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$results/int.json"; rc=$?
+read -r p f < <(vitest_counts "$results/int.json"); record "integration (vitest)" $rc "$p" "$f"
 
 rm -rf "$results"
 printf '\nSummary:%s\n\n' "$table"

@@ -19,6 +19,16 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
 fi
 
 if [[ ! -x "$venv/bin/python" ]]; then
+  # Debian splits venv (with ensurepip) out of python3; install it when missing and we may.
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    if [[ "$(id -u)" == 0 ]]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup-venv: python3's venv module is missing: apt-get install -y python3-venv" >&2
+      exit 1
+    fi
+  fi
   python3 -m venv "$venv"
 fi
 

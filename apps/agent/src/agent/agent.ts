@@ -13,6 +13,7 @@ import type { EngineExit, EngineProcess } from '../engine/engine-process';
 import type { EnginePool } from '../engine/engine-pool';
 import { buildEngineJob } from '../jobs/engine-job.builder';
 import { failureReasonFor } from '../jobs/failure-reason';
+import { addMetricsToCheckpoint, restoreMetricsFromCheckpoint } from '../jobs/checkpoint-metrics';
 import { jobPaths, modelFolderName } from '../jobs/job-paths';
 import type { NodeInventory } from '../node/node-inventory';
 import { gpuTelemetry, JobProgress } from '../telemetry/job-telemetry';
@@ -158,7 +159,10 @@ export class Agent {
       await rm(job.paths.root, { recursive: true, force: true });
       await mkdir(job.paths.root, { recursive: true });
       await artifacts.downloadTokenFile(assignment.tokenFileUrl, job.paths.tokens);
-      if (assignment.checkpoint) await artifacts.downloadCheckpoint(assignment.checkpoint.url, job.paths.checkpointDir);
+      if (assignment.checkpoint) {
+        await artifacts.downloadCheckpoint(assignment.checkpoint.url, job.paths.checkpointDir);
+        await restoreMetricsFromCheckpoint(job.paths.checkpointDir, job.paths.outputDir);
+      }
       const modelDir = join(config.modelsDir, modelFolderName(assignment.model));
       job.engine = await engines.acquire(assignment.gpuIndex, assignment.model, modelDir);
       job.progress = new JobProgress(job.jobId, job.attempt, assignment.gpuIndex, assignment.totalSteps, assignment.checkpoint?.step ?? 0);
@@ -191,6 +195,7 @@ export class Agent {
       return;
     }
     await engine.removeJob(job.jobId).catch(() => undefined);
+    await addMetricsToCheckpoint(job.paths.outputDir, job.paths.checkpointDir, step);
     const key = await this.deps.artifacts.uploadCheckpoint(job.jobId, job.attempt, step, job.paths.checkpointDir);
     await this.reportAndEnd(job, { $case: 'preempted', value: { step, checkpointKey: key } });
   }
@@ -239,6 +244,7 @@ export class Agent {
       await cp(job.paths.checkpointDir, staging, { recursive: true });
       const state = JSON.parse(await readFile(join(staging, 'state.json'), 'utf8')) as { step?: number };
       if (state.step !== step) return; // a newer checkpoint replaced it; its own event uploads that one
+      await addMetricsToCheckpoint(job.paths.outputDir, staging, step);
       const key = await this.deps.artifacts.uploadCheckpoint(job.jobId, job.attempt, step, staging);
       // The steps up to the checkpoint reach the control plane before the checkpoint does.
       if (job.progress?.hasRecentSteps) await this.heartbeatNow();
