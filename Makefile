@@ -9,8 +9,8 @@ export NX_NO_CLOUD := true
         bench-api bench-engine bench-scheduler bench-scheduler-latency engine
 
 help:
-	@echo "make demo     - bring the stack up, register a model, upload a dataset, submit a job, show it queued, shut down"
-	@echo "make test     - every test (typecheck, lint, unit, HTTP integration, engine, engine vs HF+PEFT)"
+	@echo "make demo     - the main job end to end: stack + agent up, 3 jobs co-trained in one engine, adapters downloaded, all stopped"
+	@echo "make test     - every test (generated code, typecheck, lint, unit, engine, engine vs HF+PEFT, integration + end to end)"
 	@echo "make serve    - run the control plane on 127.0.0.1:8080 against the local services (Ctrl-C stops)"
 	@echo "make admin-token - create the first admin token (printed once)"
 	@echo "make agent    - run a worker agent (needs GROVE_GRPC_URL, GROVE_API_URL, GROVE_JOIN_TOKEN, GROVE_MODELS_DIR, GROVE_WORK_DIR)"
