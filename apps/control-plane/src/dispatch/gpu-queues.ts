@@ -19,7 +19,8 @@ export class GpuQueues implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // A connection Redis already dropped cannot say goodbye; closing must not fail shutdown.
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
   }
 
   private queue(name: string): Queue<GpuMessage> {

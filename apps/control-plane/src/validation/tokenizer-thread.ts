@@ -7,14 +7,23 @@ import type { TokenizeReply, TokenizeRequest } from './tokenize-request';
 
 type Pending = { resolve: (stats: DatasetStats) => void; reject: (error: Error) => void };
 
+/** The process is shutting down: the work was not done and will be picked up again after restart. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('the control plane is shutting down');
+  }
+}
+
 /** The tokenizer worker thread: requests in, stats or a DatasetError out. Restarted if it dies. */
 @Injectable()
 export class TokenizerThread implements OnModuleDestroy {
   private worker?: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private closed = false;
 
   tokenize(request: Omit<TokenizeRequest, 'id'>): Promise<DatasetStats> {
+    if (this.closed) return Promise.reject(new ShuttingDownError());
     const id = this.nextId++;
     return new Promise<DatasetStats>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -23,20 +32,26 @@ export class TokenizerThread implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.worker?.terminate();
+    this.closed = true;
+    const worker = this.worker;
     this.worker = undefined;
+    this.failAll(new ShuttingDownError());
+    await worker?.terminate();
   }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    // From sources (dev, tests) the thread needs the same TypeScript loader as this process.
+    // From sources (dev, tests) the thread needs a TypeScript loader too.
     const ts = join(__dirname, 'tokenizer.worker.ts');
     const file = existsSync(ts) ? ts : join(__dirname, 'tokenizer.worker.js');
-    const worker = new Worker(file, { execArgv: file.endsWith('.ts') ? ['-r', '@swc-node/register'] : [] });
+    // tsx (esbuild, out of process) rather than swc's in-process native addon, which can crash a process when its
+    // thread is terminated.
+    const worker = new Worker(file, { execArgv: file.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [] });
     worker.on('message', (reply: TokenizeReply) => this.settle(reply));
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       this.failAll(new Error(`tokenizer thread exited with code ${code}`));
     });
     worker.unref();

@@ -31,7 +31,7 @@ export class ValidationReconciler implements OnApplicationBootstrap, OnModuleDes
   async reconcile(): Promise<number> {
     try {
       const ids = await this.jobs.idsInStatus('validating');
-      for (const id of ids) await this.queue.enqueue(id);
+      for (const id of ids) await this.queue.ensureQueued(id);
       return ids.length;
     } catch (error) {
       this.logger.warn(`validation reconcile skipped: ${(error as Error).message}`);
