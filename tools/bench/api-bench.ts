@@ -1,6 +1,6 @@
 /**
  * Job submissions per second against a running control plane: POST /v1/jobs from concurrent connections for a
- * fixed time. Env: GROVE_URL, GROVE_ADMIN_TOKEN, BENCH_SECONDS (10), BENCH_CONNECTIONS (32).
+ * fixed time. Env: GROVE_URL, GROVE_ADMIN_TOKEN, BENCH_SECONDS (10), BENCH_CONNECTIONS (16).
  * Prints a table and, last, a JSON line with jobs_per_s and p99_ms.
  */
 import autocannon from 'autocannon';
@@ -11,7 +11,7 @@ const root = resolve(__dirname, '../..');
 const base = process.env['GROVE_URL'] ?? 'http://127.0.0.1:18081';
 const admin = process.env['GROVE_ADMIN_TOKEN'] ?? '';
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
-const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 
 async function call(token: string, path: string, body: unknown): Promise<any> {
   const form = body instanceof FormData;
