@@ -20,23 +20,12 @@ if [ ! -s "$models/demo--tiny-llama/model.safetensors" ]; then
   "$engine" make-model examples/models/tiny-llama/config.json "$models/demo--tiny-llama" --seed 7 >/dev/null
 fi
 
-user_urls=(DATABASE_URL="${DATABASE_URL:-}" REDIS_URL="${REDIS_URL:-}")
-scripts/services.sh start
-eval "$(scripts/services.sh env | sed 's/^/export /')"
+source scripts/control-plane-lib.sh
+start_stack
 log=$(mktemp -t grove-demo-XXXX.log)
-cp_pid=""
-cleanup() {
-  if [ -n "$cp_pid" ]; then kill "$cp_pid" 2>/dev/null || true; wait "$cp_pid" 2>/dev/null || true; fi
-  env "${user_urls[@]}" scripts/services.sh stop
-}
-trap cleanup EXIT
-
-admin=$(node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts --team demo-admin --force 2>/dev/null)
-PORT=$port GROVE_GRPC_PORT=$grpc_port GROVE_DATA_DIR=.data/artifacts GROVE_HEARTBEAT_INTERVAL_MS=1000 GROVE_CHECKPOINT_EVERY=10 \
-  node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
-cp_pid=$!
-for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "control plane did not become ready:"; tail -20 "$log"; exit 1; }
+admin=$(bootstrap_admin demo-admin)
+start_control_plane "$port" "$log" GROVE_GRPC_PORT="$grpc_port" GROVE_DATA_DIR=.data/artifacts \
+  GROVE_HEARTBEAT_INTERVAL_MS=1000 GROVE_CHECKPOINT_EVERY=10
 echo "  ✓ control plane ready on http://127.0.0.1:$port (API docs at /docs; log $log)"
 GROVE_URL="http://127.0.0.1:$port" GROVE_GRPC_URL="127.0.0.1:$grpc_port" GROVE_ADMIN_TOKEN="$admin" \
   GROVE_DEMO_MODELS_DIR="$models" GROVE_DEMO_WORK_DIR="$root/.data/agent-work" \

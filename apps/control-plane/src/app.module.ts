@@ -20,6 +20,7 @@ import { ApiErrorFilter } from './common/api-error.filter';
 import { UploadCleanupInterceptor } from './common/upload-cleanup.interceptor';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
+import { redisConnection } from './database/redis-connection';
 import { DispatchRepository } from './dispatch/dispatch.repository';
 import { DispatcherService } from './dispatch/dispatcher.service';
 import { GpuQueues } from './dispatch/gpu-queues';
@@ -55,7 +56,6 @@ import { TokenizerThread } from './validation/tokenizer-thread';
 export class AppModule {
   /** The whole control plane for one typed config; the validation worker runs here unless disabled. */
   static forRoot(config: AppConfig): DynamicModule {
-    const redis = new URL(config.redisUrl);
     const worker = config.runValidationWorker ? [ValidationProcessor, ValidationReconciler] : [];
     return {
       module: AppModule,
@@ -75,15 +75,7 @@ export class AppModule {
           storage: diskStorage({ destination: join(resolve(config.dataDir), 'tmp') }),
           limits: { fileSize: config.maxUploadBytes, files: 3, fields: 10 },
         }),
-        BullModule.forRoot({
-          connection: {
-            host: redis.hostname,
-            port: Number(redis.port || 6379),
-            password: redis.password || undefined,
-            db: Number(redis.pathname.slice(1) || 0),
-            maxRetriesPerRequest: null,
-          },
-        }),
+        BullModule.forRoot({ connection: redisConnection(config.redisUrl, { maxRetriesPerRequest: null }) }),
         BullModule.registerQueue({ name: VALIDATION_QUEUE }),
       ],
       controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController, AgentArtifactsController],

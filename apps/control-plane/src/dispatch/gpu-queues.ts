@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { gpuMessageId, gpuQueueName, type GpuMessage } from '@grove/contracts';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { redisConnection } from '../database/redis-connection';
 
 /** Producer for the per-GPU dispatch queues. Fails fast when Redis is down; the dispatcher re-sends later. */
 @Injectable()
@@ -26,16 +27,8 @@ export class GpuQueues implements OnApplicationShutdown {
   private queue(name: string): Queue<GpuMessage> {
     let queue = this.queues.get(name);
     if (!queue) {
-      const url = new URL(this.config.redisUrl);
       queue = new Queue<GpuMessage>(name, {
-        connection: {
-          host: url.hostname,
-          port: Number(url.port || 6379),
-          password: url.password || undefined,
-          db: Number(url.pathname.slice(1) || 0),
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-        },
+        connection: redisConnection(this.config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
       });
       queue.on('error', () => undefined); // connection errors surface on add(); the dispatcher retries
       this.queues.set(name, queue);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { VALIDATION_QUEUE, type ValidationMessage } from '@grove/contracts';
 import { Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { redisConnection } from '../database/redis-connection';
 import { ShuttingDownError } from './tokenizer-thread';
 import { ValidationService } from './validation.service';
 
@@ -23,15 +24,8 @@ export class ValidationProcessor implements OnApplicationBootstrap, OnModuleDest
   ) {}
 
   onApplicationBootstrap(): void {
-    const url = new URL(this.config.redisUrl);
     this.worker = new Worker<ValidationMessage>(VALIDATION_QUEUE, (job) => this.validation.validate(job.data.jobId), {
-      connection: {
-        host: url.hostname,
-        port: Number(url.port || 6379),
-        password: url.password || undefined,
-        db: Number(url.pathname.slice(1) || 0),
-        maxRetriesPerRequest: null,
-      },
+      connection: redisConnection(this.config.redisUrl, { maxRetriesPerRequest: null }),
       concurrency: this.config.validationConcurrency,
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
