@@ -26,7 +26,11 @@ start_control_plane() {
   shift 2
   env PORT="$port" "$@" node -r @swc-node/register apps/control-plane/src/main.ts >"$log" 2>&1 &
   cp_pid=$!
-  for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  for _ in $(seq 120); do
+    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+      "http://127.0.0.1:$port/readyz" && return 0
+    sleep 0.5
+  done
   echo "control plane did not become ready:" >&2
   tail -20 "$log" >&2
   return 1
