@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/spec_loader.h"
 #include "grove/engine.h"
 #include "grove/file_util.h"
 
@@ -14,19 +15,10 @@ int dump_command(const std::vector<std::string>& args) {
     std::cerr << "usage: grove-engine dump SPEC.json OUT_DIR\n";
     return 2;
   }
-  auto spec = load_train_spec(args[0]);
-  if (!spec.ok()) {
-    std::cerr << "grove-engine: " << spec.status().to_string() << "\n";
-    return 1;
-  }
-  auto backend = make_cpu_backend(spec.value().threads);
-  auto model = load_model(spec.value().model, *backend);
-  if (!model.ok()) {
-    std::cerr << "grove-engine: " << model.status().to_string() << "\n";
-    return 1;
-  }
-  Engine engine(*backend, model.value());
-  for (auto job : spec.value().jobs) {
+  auto loaded = load_spec_and_model(args[0]);
+  if (!loaded) return 1;
+  Engine engine(*loaded->backend, loaded->model);
+  for (auto job : loaded->spec.jobs) {
     // A dump must neither resume from nor disturb a training run's outputs: the job gets a scratch folder.
     job.output_dir = args[1] + "/.dump-" + job.id;
     job.checkpoint_dir = job.output_dir + "/checkpoint";
@@ -39,7 +31,7 @@ int dump_command(const std::vector<std::string>& args) {
   }
   Status st = make_dirs(args[1]);
   if (st.ok()) st = engine.dump(args[1]);
-  for (const auto& job : spec.value().jobs) std::filesystem::remove_all(args[1] + "/.dump-" + job.id);
+  for (const auto& job : loaded->spec.jobs) std::filesystem::remove_all(args[1] + "/.dump-" + job.id);
   if (!st.ok()) {
     std::cerr << "grove-engine: " << st.to_string() << "\n";
     return 1;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/spec_loader.h"
 #include "grove/engine.h"
 
 namespace grove::cli {
@@ -13,21 +14,12 @@ int train_command(const std::vector<std::string>& args) {
     std::cerr << "usage: grove-engine train SPEC.json\n";
     return 2;
   }
-  auto spec = load_train_spec(args[0]);
-  if (!spec.ok()) {
-    std::cerr << "grove-engine: " << spec.status().to_string() << "\n";
-    return 1;
-  }
-  auto backend = make_cpu_backend(spec.value().threads);
-  auto model = load_model(spec.value().model, *backend);
-  backend->set_memory_limit(spec.value().memory_limit);
-  if (!model.ok()) {
-    std::cerr << "grove-engine: " << model.status().to_string() << "\n";
-    return 1;
-  }
-  Engine engine(*backend, model.value());
+  auto loaded = load_spec_and_model(args[0]);
+  if (!loaded) return 1;
+  loaded->backend->set_memory_limit(loaded->spec.memory_limit);
+  Engine engine(*loaded->backend, loaded->model);
   int failures = 0;
-  for (const auto& job : spec.value().jobs) {
+  for (const auto& job : loaded->spec.jobs) {
     Status st = engine.add_job(job);
     if (!st.ok()) {
       std::cerr << "grove-engine: job '" << job.id << "' failed (" << failure_reason_name(classify_failure(st))
