@@ -72,13 +72,14 @@ WITH current AS (
 SELECT s.job_id, pg_notify($1, s.job_id)::text AS notified FROM saved s`;
 
 /**
- * The loss curve: one `metrics` event per reported step, for the job's current attempt on that node only.
+ * The loss curve: one `metrics` event per reported step, for the job's current attempt on that node only. A
+ * heartbeat can land just after that attempt's final report, so a finished attempt still takes its last steps.
  * Params: 1 channel, 2 job, 3 attempt, 4 node, 5 steps jsonb array, 6 trained tokens.
  */
 export const RECORD_METRICS_SQL = `
 WITH current AS (
   UPDATE jobs SET trained_tokens = greatest(coalesce(trained_tokens, 0), $6::bigint)
-  WHERE id = $2 AND attempt = $3 AND node_id = $4 AND status = 'running'
+  WHERE id = $2 AND attempt = $3 AND node_id = $4 AND status IN ('running', 'succeeded', 'failed')
   RETURNING id
 ), event AS (
   INSERT INTO job_events (job_id, level, type, message, data)
