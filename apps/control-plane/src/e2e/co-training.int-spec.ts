@@ -139,7 +139,11 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
       expect([...modules].sort()).toEqual([...done[i].hyperparameters.lora.target_modules].sort());
       const loraA = keys.find((k) => k.endsWith('lora_A.weight'))!;
       expect(a.header[loraA].shape[0]).toBe(done[i].hyperparameters.lora.r);
-      const curve = (await events(id)).filter((e) => e.type === 'metrics');
+      // Step metrics travel with heartbeats, asynchronously to the final report.
+      const curve = await until('the whole loss curve', async () => {
+        const c = (await events(id)).filter((e) => e.type === 'metrics');
+        return c.length >= done[i].total_steps ? c : undefined;
+      }, 10_000).catch(async () => (await events(id)).filter((e) => e.type === 'metrics'));
       expect(curve.length).toBeGreaterThanOrEqual(done[i].total_steps);
     }
     expect(await node.stop()).toBe(0);
