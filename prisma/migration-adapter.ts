@@ -34,9 +34,31 @@ const SHADOW_DROP = /^DROP DATABASE "prisma_migrate_shadow_db_[0-9a-f-]+"$/;
   return poolQuery.apply(this, args);
 };
 
+// The adapter runs a migration script by splitting it on every ";", which cuts function bodies (plpgsql triggers)
+// apart. Postgres takes a whole multi-statement script in one simple query, so the script goes as it is.
+interface ScriptRunner {
+  executeScript(script: string): Promise<void>;
+  underlyingDriver(): { query(sql: string): Promise<unknown> };
+}
+function runScriptsWhole<T extends ScriptRunner>(adapter: T): T {
+  adapter.executeScript = async (script) => {
+    await adapter.underlyingDriver().query(script);
+  };
+  return adapter;
+}
+
+class WholeScriptPrismaPg extends PrismaPg {
+  override async connect() {
+    return runScriptsWhole(await super.connect());
+  }
+  override async connectToShadowDb() {
+    return runScriptsWhole(await super.connectToShadowDb());
+  }
+}
+
 export function migrationAdapter(connectionString: string): PrismaPg {
   const url = new URL(connectionString);
-  return new PrismaPg({
+  return new WholeScriptPrismaPg({
     host: url.hostname,
     port: Number(url.port || 5432),
     user: decodeURIComponent(url.username),
