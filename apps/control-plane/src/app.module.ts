@@ -34,6 +34,7 @@ import { JobEventsListener } from './jobs/job-events.listener';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
 import { JobsService } from './jobs/jobs.service';
+import { MetricsModule } from './metrics/metrics.module';
 import { ModelsController } from './models/models.controller';
 import { ModelsRepository } from './models/models.repository';
 import { ModelsService } from './models/models.service';
@@ -65,12 +66,13 @@ export class AppModule {
           pinoHttp: {
             level: config.logLevel,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
-            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
           },
         }),
         DatabaseModule,
         StorageModule,
         IdempotencyModule,
+        MetricsModule,
         MulterModule.register({
           storage: diskStorage({ destination: join(resolve(config.dataDir), 'tmp') }),
           limits: { fileSize: config.maxUploadBytes, files: 3, fields: 10 },

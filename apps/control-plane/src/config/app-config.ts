@@ -22,6 +22,7 @@ const configSchema = z.object({
   GROVE_DISPATCH_RESEND_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   GROVE_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   GROVE_CHECKPOINT_EVERY: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  GROVE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -53,6 +54,8 @@ export interface AppConfig {
     /** Optimizer steps between the checkpoints agents upload. */
     checkpointEvery: number;
   };
+  /** Bearer token GET /metrics requires; null = open (keep it off the public network then). */
+  metricsToken: string | null;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
 }
 
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       maxFailedAttempts: c.GROVE_MAX_FAILED_ATTEMPTS,
       checkpointEvery: c.GROVE_CHECKPOINT_EVERY,
     },
+    metricsToken: c.GROVE_METRICS_TOKEN ?? null,
     logLevel: c.LOG_LEVEL,
   };
 }
