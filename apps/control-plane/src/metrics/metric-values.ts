@@ -53,15 +53,12 @@ export function metricValues(s: MetricsSnapshot): GroveMetricValues {
 
 /** Per-bucket counts (`bucket` = index of the first bound ≥ the wait; bounds.length = above every bound) → cumulative. */
 export function waitHistogram(bounds: readonly number[], rows: WaitBucketRow[]): HistogramContents {
-  const perBucket = new Array<number>(bounds.length + 1).fill(0);
-  let sum = 0;
-  for (const row of rows) {
-    perBucket[Math.min(Math.max(row.bucket, 0), bounds.length)]! += row.count;
-    sum += row.sumSeconds;
-  }
-  let cumulative = 0;
-  const buckets = bounds.map((le, i) => ({ le, count: (cumulative += perBucket[i]!) }));
-  return { buckets, count: cumulative + perBucket[bounds.length]!, sum };
+  const countAtOrBelow = (i: number) => rows.filter((r) => r.bucket <= i).reduce((acc, r) => acc + r.count, 0);
+  return {
+    buckets: bounds.map((le, i) => ({ le, count: countAtOrBelow(i) })),
+    count: rows.reduce((acc, r) => acc + r.count, 0),
+    sum: rows.reduce((acc, r) => acc + r.sumSeconds, 0),
+  };
 }
 
 /**

@@ -16,9 +16,9 @@ export class MetricsTokenGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     if (!this.expected) return true;
     const header = ctx.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const sent = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     // Comparing digests keeps the comparison constant-time whatever the length of what was sent.
-    if (!match || !timingSafeEqual(sha256(match[1]!), this.expected)) {
+    if (sent === undefined || !timingSafeEqual(sha256(sent), this.expected)) {
       throw new ApiError('unauthenticated', 'missing or wrong metrics token (Authorization: Bearer <GROVE_METRICS_TOKEN>)');
     }
     return true;

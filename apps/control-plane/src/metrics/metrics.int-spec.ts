@@ -67,7 +67,7 @@ describe('GET /metrics (real Postgres)', () => {
     await insertJob({ status: 'failed', error: { code: 'METRICS_TEST_OOM', message: 'y' } });
     await insertJob({ status: 'failed', error: { message: 'no code' } });
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => after.value(name, labels)! - (before.value(name, labels) ?? 0);
+    const delta = (name: string, labels: Record<string, string> = {}) => (after.value(name, labels) ?? NaN) - (before.value(name, labels) ?? 0);
 
     expect(['low', 'normal', 'high', 'critical'].map((priority) => delta('grove_queue_depth', { priority }))).toEqual([1, 0, 1, 2]);
     expect(['validating', 'queued', 'running', 'succeeded', 'failed', 'cancelled'].map((state) => delta('grove_jobs', { state })))
@@ -95,7 +95,7 @@ describe('GET /metrics (real Postgres)', () => {
     await insertNode(online, 'online', { gpus: [gpu(0, 12e9), gpu(1, 3e9)], jobs: [job(0, 1000), job(0, 250), job(1, 40)] }, { cordoned: true, draining: false });
     await insertNode(lost, 'lost', { gpus: [gpu(0, 1e9)], jobs: [job(0, 5)] });
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => after.value(name, labels)! - (before.value(name, labels) ?? 0);
+    const delta = (name: string, labels: Record<string, string> = {}) => (after.value(name, labels) ?? NaN) - (before.value(name, labels) ?? 0);
 
     expect([delta('grove_nodes', { state: 'online' }), delta('grove_nodes', { state: 'lost' })]).toEqual([1, 1]);
     expect([delta('grove_nodes_cordoned'), delta('grove_nodes_draining')]).toEqual([1, 0]);

@@ -43,17 +43,18 @@ export function parsePrometheusText(text: string): PromExposition {
       while (!rest.startsWith('}')) {
         const m = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/.exec(rest);
         if (!m) throw fail('bad label');
-        if (m[1]! in labels) throw fail(`label ${m[1]} repeated`);
-        labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-        rest = rest.slice(m[0].length);
+        const [all, label = '', text = ''] = m;
+        if (label in labels) throw fail(`label ${label} repeated`);
+        labels[label] = text.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+        rest = rest.slice(all.length);
       }
       rest = rest.slice(1);
     }
     const value = /^ (\S+)( -?\d+)?$/.exec(rest)?.[1];
     if (value === undefined) throw fail('no value');
     // Special values are case-insensitive, as in Prometheus (Go's ParseFloat): prom-client writes `Nan`.
-    const special: Record<string, number> = { '+inf': Infinity, inf: Infinity, '-inf': -Infinity, nan: NaN };
-    const number = value.toLowerCase() in special ? special[value.toLowerCase()]! : Number(value);
+    const special = new Map([['+inf', Infinity], ['inf', Infinity], ['-inf', -Infinity], ['nan', NaN]]);
+    const number = special.get(value.toLowerCase()) ?? Number(value);
     if (Number.isNaN(number) && value.toLowerCase() !== 'nan') throw fail(`bad value ${value}`);
     const histogram = HISTOGRAM_SUFFIXES.filter((suffix) => name.endsWith(suffix))
       .map((suffix) => name.slice(0, -suffix.length))
