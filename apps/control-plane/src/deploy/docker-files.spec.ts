@@ -27,11 +27,12 @@ function loadCompose(): { service: (name: string) => Service; names: string[]; v
   const doc = parseDocument(read('docker/compose.yaml'));
   expect(doc.errors).toEqual([]);
   expect(doc.warnings).toEqual([]);
-  const { services, volumes } = doc.toJS() as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  type Written = Omit<Service, 'environment' | 'volumes'> & Partial<Pick<Service, 'environment' | 'volumes'>>;
+  const { services, volumes } = doc.toJS() as { services: Record<string, Written>; volumes: Record<string, unknown> };
   const service = (name: string): Service => {
     const found = services[name];
     if (!found) throw new Error(`docker/compose.yaml has no service ${name}`);
-    return { environment: {}, volumes: [], ...found };
+    return { ...found, environment: found.environment ?? {}, volumes: found.volumes ?? [] };
   };
   return { service, names: Object.keys(services), volumes };
 }
