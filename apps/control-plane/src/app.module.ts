@@ -52,6 +52,7 @@ import { ValidationQueue } from './validation/validation.queue';
 import { ValidationReconciler } from './validation/validation.reconciler';
 import { ValidationService } from './validation/validation.service';
 import { TokenizerThread } from './validation/tokenizer-thread';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -72,6 +73,7 @@ export class AppModule {
         DatabaseModule,
         StorageModule,
         IdempotencyModule,
+        WebhooksModule,
         MetricsModule,
         MulterModule.register({
           storage: diskStorage({ destination: join(resolve(config.dataDir), 'tmp') }),

@@ -23,6 +23,12 @@ const configSchema = z.object({
   GROVE_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   GROVE_CHECKPOINT_EVERY: z.coerce.number().int().min(0).max(1_000_000).default(20),
   GROVE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  GROVE_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  GROVE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  GROVE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  GROVE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  GROVE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(86_400_000).default(60_000),
+  GROVE_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(7 * 86_400_000).default(3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -56,6 +62,16 @@ export interface AppConfig {
   };
   /** Bearer token GET /metrics requires; null = open (keep it off the public network then). */
   metricsToken: string | null;
+  webhooks: {
+    /** How often the fan-out and the sender look for work when no job event wakes them. */
+    pollIntervalMs: number;
+    /** Per delivery attempt, answer included. */
+    timeoutMs: number;
+    /** Attempts in flight per process. */
+    concurrency: number;
+    /** Attempts in all, then the delivery is failed; waits double from the base (±20 % jitter) up to the max. */
+    retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  };
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
 }
 
@@ -97,6 +113,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       checkpointEvery: c.GROVE_CHECKPOINT_EVERY,
     },
     metricsToken: c.GROVE_METRICS_TOKEN ?? null,
+    webhooks: {
+      pollIntervalMs: c.GROVE_WEBHOOK_POLL_MS,
+      timeoutMs: c.GROVE_WEBHOOK_TIMEOUT_MS,
+      concurrency: c.GROVE_WEBHOOK_CONCURRENCY,
+      retry: { maxAttempts: c.GROVE_WEBHOOK_MAX_ATTEMPTS, baseDelayMs: c.GROVE_WEBHOOK_RETRY_BASE_MS, maxDelayMs: c.GROVE_WEBHOOK_RETRY_MAX_MS },
+    },
     logLevel: c.LOG_LEVEL,
   };
 }
