@@ -21,6 +21,11 @@ import { UploadCleanupInterceptor } from './common/upload-cleanup.interceptor';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { redisConnection } from './database/redis-connection';
+import { AuditEventsController } from './audit/audit-events.controller';
+import { AuditRepository } from './audit/audit.repository';
+import { ClusterScheduler } from './scheduling/cluster-scheduler';
+import { SchedulingRound } from './scheduling/scheduling-round.service';
+import { SchedulingRepository } from './scheduling/scheduling.repository';
 import { DispatchRepository } from './dispatch/dispatch.repository';
 import { DispatcherService } from './dispatch/dispatcher.service';
 import { GpuQueues } from './dispatch/gpu-queues';
@@ -82,7 +87,7 @@ export class AppModule {
         BullModule.forRoot({ connection: redisConnection(config.redisUrl, { maxRetriesPerRequest: null }) }),
         BullModule.registerQueue({ name: VALIDATION_QUEUE }),
       ],
-      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController, AgentArtifactsController],
+      controllers: [HealthController, TeamsController, TokensController, DatasetsController, ModelsController, JobsController, NodesController, AgentArtifactsController, AuditEventsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
@@ -94,9 +99,10 @@ export class AppModule {
         ModelsRepository, ModelsService,
         JobsRepository, JobsService, JobEventsListener,
         ValidationQueue, ValidationService, TokenizerThread,
-        JoinTokensRepository, JoinTokensService, NodesRepository, NodesService,
+        JoinTokensRepository, JoinTokensService, NodesRepository, NodesService, AuditRepository,
         ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, DispatcherService] : []),
         DispatchRepository, GpuQueues, JobRunsService, AgentArtifactsService, JoinTokenGuard,
+        ClusterScheduler, SchedulingRepository, SchedulingRound,
         ...worker,
       ],
     };

@@ -49,6 +49,11 @@ export const hyperparametersSchema = z
 
 export type Hyperparameters = z.output<typeof hyperparametersSchema>;
 
+const NODE_SELECTOR_MAX_KEYS = 16;
+export const nodeSelectorSchema = z
+  .record(z.string().min(1).max(253), z.string().max(63))
+  .refine((m) => Object.keys(m).length <= NODE_SELECTOR_MAX_KEYS, `at most ${NODE_SELECTOR_MAX_KEYS} labels`);
+
 const METADATA_MAX_KEYS = 16;
 export const metadataSchema = z
   .record(z.string().min(1).max(64), z.string().max(512))
@@ -66,6 +71,8 @@ export const createJobSchema = z
       .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, "-" or "_"')
       .optional(),
     metadata: metadataSchema.default({}),
+    /** Node labels the job needs (every pair must match a node's label); see GET /v1/nodes. */
+    node_selector: nodeSelectorSchema.default({}),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DispatchRepository } from '../dispatch/dispatch.repository';
 import { JobRunsService } from '../dispatch/job-runs.service';
 import { JoinTokensService } from '../nodes/join-tokens.service';
+import { ClusterScheduler } from '../scheduling/cluster-scheduler';
 import { NodesService } from '../nodes/nodes.service';
 
 /** gRPC status for an error: ApiError codes map like their HTTP statuses; anything else is INTERNAL. */
@@ -39,6 +40,7 @@ export class AgentRpcHandlers {
     private readonly nodes: NodesService,
     private readonly runs: JobRunsService,
     private readonly dispatch: DispatchRepository,
+    private readonly scheduler: ClusterScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -73,8 +75,12 @@ export class AgentRpcHandlers {
     const node = await this.nodes.get(req.nodeId).catch(() => null);
     if (!node) return { known: false };
     if (node.joinTokenId !== token.id) throw new RpcError(status.PERMISSION_DENIED, 'node registered with another join token');
-    const known = await this.nodes.heartbeat(req.nodeId, { gpus: req.gpus, jobs: req.jobs.map(({ recentSteps: _, ...j }) => j) });
-    if (known) await this.runs.recordTelemetry(req.nodeId, req.jobs);
+    const telemetry = { gpus: req.gpus, jobs: req.jobs.map(({ recentSteps: _, ...j }) => j) };
+    const known = await this.nodes.heartbeat(req.nodeId, telemetry);
+    if (known) {
+      await this.runs.recordTelemetry(req.nodeId, req.jobs);
+      this.scheduler.observeHeartbeat(node, telemetry);
+    }
     return { known };
   }
 

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ROLES } from '@grove/contracts';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
+import { actorOf } from '../audit/audit-event';
 import { unixSeconds, unixSecondsOrNull } from '../common/presenters';
 import { CurrentPrincipal, RequireRole } from './auth.decorators';
 import type { Principal } from './principal';
@@ -49,7 +50,7 @@ export class TokensController {
       name: body.name,
       role: body.role,
       expiresAt: body.expires_in_days ? new Date(Date.now() + body.expires_in_days * DAY_MS) : undefined,
-    });
+    }, actorOf(principal));
     return { ...present(token), secret: token.secret };
   }
 
@@ -60,7 +61,7 @@ export class TokensController {
 
   @Delete(':id')
   @HttpCode(200)
-  async revoke(@Param('id') id: string) {
-    return present(await this.tokens.revoke(id));
+  async revoke(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return present(await this.tokens.revoke(id, actorOf(principal)));
   }
 }

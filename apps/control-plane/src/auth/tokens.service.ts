@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@grove/contracts';
+import type { Actor } from '../audit/audit-event';
+import { AuditRepository } from '../audit/audit.repository';
 import { ApiError } from '../common/api-error';
 import { newId } from '../common/ids';
 import { TeamsService } from '../teams/teams.service';
@@ -17,9 +19,11 @@ export class TokensService {
   constructor(
     private readonly tokens: TokensRepository,
     private readonly teams: TeamsService,
+    private readonly audit: AuditRepository,
   ) {}
 
-  async issue(input: { teamId: string; name: string; role: Role; expiresAt?: Date }): Promise<TokenRecord & { secret: string }> {
+  /** A new token; `actor` (absent for the bootstrap admin) is recorded in the audit log. */
+  async issue(input: { teamId: string; name: string; role: Role; expiresAt?: Date }, actor?: Actor): Promise<TokenRecord & { secret: string }> {
     await this.teams.get(input.teamId);
     const secret = newTokenSecret();
     const record = await this.tokens.create({
@@ -31,6 +35,7 @@ export class TokensService {
       secretHash: hashTokenSecret(secret),
       expiresAt: input.expiresAt ?? null,
     });
+    if (actor) await this.audit.record(actor, { action: 'token.create', targetType: 'token', targetId: record.id, data: { name: input.name, role: input.role, team_id: input.teamId } });
     return { ...record, secret };
   }
 
@@ -50,11 +55,13 @@ export class TokensService {
     return this.tokens.list();
   }
 
-  async revoke(id: string): Promise<TokenRecord> {
+  async revoke(id: string, actor: Actor): Promise<TokenRecord> {
     const token = await this.tokens.findById(id);
     if (!token) throw ApiError.notFound('token', id);
-    const revoked = token.revokedAt ? token : await this.tokens.revoke(id, new Date());
+    if (token.revokedAt) return token;
+    const revoked = await this.tokens.revoke(id, new Date());
     this.cache.clear();
+    await this.audit.record(actor, { action: 'token.revoke', targetType: 'token', targetId: id, data: { name: token.name } });
     return revoked;
   }
 

@@ -22,6 +22,10 @@ const configSchema = z.object({
   GROVE_DISPATCH_RESEND_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   GROVE_MAX_FAILED_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   GROVE_CHECKPOINT_EVERY: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  GROVE_SCHED_AGING_BOUND_S: z.coerce.number().int().min(60).max(30 * 86_400).default(4 * 3600),
+  GROVE_SCHED_MIN_RUN_BEFORE_PREEMPT_S: z.coerce.number().int().min(0).max(86_400).default(600),
+  GROVE_SCHED_MAX_PREEMPTIONS_PER_JOB: z.coerce.number().int().min(0).max(100).default(2),
+  GROVE_SCHED_MAX_WAITING: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   GROVE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GROVE_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   GROVE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -59,6 +63,16 @@ export interface AppConfig {
     maxFailedAttempts: number;
     /** Optimizer steps between the checkpoints agents upload. */
     checkpointEvery: number;
+  };
+  /** The scheduling policy (libs/scheduler GrovePolicy). */
+  scheduler: {
+    /** No job waits longer than this in one stretch (it outranks every priority from half of it). */
+    agingBoundSeconds: number;
+    /** Churn limits: a run is never preempted before it lasted this long, nor a job more than this many times. */
+    minRunSecondsBeforePreemption: number;
+    maxPreemptionsPerJob: number;
+    /** Waiting jobs one round considers (in priority, then wait order). */
+    maxWaitingPerRound: number;
   };
   /** Bearer token GET /metrics requires; null = open (keep it off the public network then). */
   metricsToken: string | null;
@@ -111,6 +125,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       resendAfterMs: c.GROVE_DISPATCH_RESEND_MS,
       maxFailedAttempts: c.GROVE_MAX_FAILED_ATTEMPTS,
       checkpointEvery: c.GROVE_CHECKPOINT_EVERY,
+    },
+    scheduler: {
+      agingBoundSeconds: c.GROVE_SCHED_AGING_BOUND_S,
+      minRunSecondsBeforePreemption: c.GROVE_SCHED_MIN_RUN_BEFORE_PREEMPT_S,
+      maxPreemptionsPerJob: c.GROVE_SCHED_MAX_PREEMPTIONS_PER_JOB,
+      maxWaitingPerRound: c.GROVE_SCHED_MAX_WAITING,
     },
     metricsToken: c.GROVE_METRICS_TOKEN ?? null,
     webhooks: {

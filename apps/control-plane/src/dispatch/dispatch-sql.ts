@@ -6,7 +6,8 @@
  */
 export const ASSIGN_JOB_SQL = `
 WITH assigned AS (
-  UPDATE jobs SET node_id = $3, gpu_index = $4, attempt = attempt + 1, updated_at = now()
+  UPDATE jobs SET node_id = $3, gpu_index = $4, attempt = attempt + 1, updated_at = now(),
+    wait_reason = NULL, estimated_start_at = NULL, estimated_finish_at = NULL
   WHERE id = $2 AND status = 'queued' AND node_id IS NULL
   RETURNING id, attempt
 ), event AS (
@@ -19,7 +20,8 @@ SELECT a.attempt, pg_notify($1, a.id)::text AS notified FROM assigned a`;
 /**
  * Applies an agent's report to the job's current attempt on that node; no row when the report is stale.
  * Params: 1 channel, 2 job, 3 attempt, 4 node, 5 new status, 6 release the GPU (requeue), 7 failures to add,
- * 8 adapter key, 9 trained tokens, 10 error, 11 event level, 12 event type, 13 event message, 14 event data.
+ * 8 adapter key, 9 trained tokens, 10 error, 11 event level, 12 event type, 13 event message, 14 event data,
+ * 15 preemptions to add.
  */
 export const APPLY_REPORT_SQL = `
 WITH moved AS (
@@ -27,6 +29,7 @@ WITH moved AS (
     node_id = CASE WHEN $6::bool THEN NULL ELSE node_id END,
     gpu_index = CASE WHEN $6::bool THEN NULL ELSE gpu_index END,
     failures = failures + $7::int,
+    preemptions = preemptions + $15::int,
     adapter_key = coalesce($8, adapter_key),
     trained_tokens = coalesce($9::bigint, trained_tokens),
     error = coalesce($10::jsonb, error),

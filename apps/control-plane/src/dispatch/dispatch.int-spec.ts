@@ -37,9 +37,9 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   const agentHttp = (path: string) => t.http().get(path).set(bearer(joinToken));
 
   /** Registers a node with one GPU, keeps it alive until `silence()`, and collects its GPU queue's messages. */
-  async function node(name: string, models: string[]): Promise<{ id: string; messages: GpuMessage[]; silence: () => void }> {
+  async function node(name: string, models: string[], memoryBytes = 8 * 2 ** 30): Promise<{ id: string; messages: GpuMessage[]; silence: () => void }> {
     const registration = {
-      nodeName: name, gpus: [{ index: 0, name: 'cpu-slot', totalMemoryBytes: 8 * 2 ** 30 }], engineVersion: 't', backend: Backend.BACKEND_CPU,
+      nodeName: name, gpus: [{ index: 0, name: 'cpu-slot', totalMemoryBytes: memoryBytes }], engineVersion: 't', backend: Backend.BACKEND_CPU,
       baseModels: models, labels: {},
     };
     const reg = await rpc<unknown, RegisterResponse>('register', registration);
@@ -154,7 +154,7 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
     }
   });
 
-  it('sends a cancel message for a running job, and fails a job only on a non-retryable reason', async () => {
+  it('sends a cancel message for a running job; an OOM requeues for a bigger GPU; a data error fails the job', async () => {
     const modelName = await freshModel();
     const gpu = await node(uniqueName('node'), [modelName]);
     {
@@ -167,8 +167,15 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
       const b = await queuedJob(modelName);
       const startB = await until(() => gpu.messages.find((m) => m.jobId === b), 'start of b');
       await report({ nodeId: gpu.id, jobId: b, attempt: startB.attempt, event: { $case: 'failed', value: { reason: FailureReason.FAILURE_REASON_OOM, message: 'alloc failed' } } });
-      const retried = await until(() => gpu.messages.find((m) => m.jobId === b && m.attempt === startB.attempt + 1), 'the retry after OOM');
-      await report({ nodeId: gpu.id, jobId: b, attempt: retried.attempt, event: { $case: 'failed', value: { reason: FailureReason.FAILURE_REASON_DATA_ERROR, message: 'token id 999999 outside the vocabulary' } } });
+      // The memory model learned that b does not fit this GPU: b waits, and says why, until a bigger GPU comes.
+      const waiting = await waitForJob(t, team.member, b, (j) => j.status === 'queued' && j.wait_reason !== null);
+      expect(waiting.wait_reason.code).toMatch(/^(exceeds_gpu_memory|insufficient_memory)$/);
+      expect(waiting.node_id).toBeNull();
+      const big = await node(uniqueName('node'), [modelName], 64 * 2 ** 30);
+      const retried = await until(() => big.messages.find((m) => m.jobId === b), 'the retry on the bigger GPU');
+      expect(retried.attempt).toBe(startB.attempt + 1);
+      expect(gpu.messages.filter((m) => m.jobId === b && m.kind === 'start')).toHaveLength(1);
+      await report({ nodeId: big.id, jobId: b, attempt: retried.attempt, event: { $case: 'failed', value: { reason: FailureReason.FAILURE_REASON_DATA_ERROR, message: 'token id 999999 outside the vocabulary' } } });
       const failed = await waitForJob(t, team.member, b, (j) => j.status === 'failed');
       expect(failed.error).toEqual({ code: 'data_error', message: 'token id 999999 outside the vocabulary' });
     }

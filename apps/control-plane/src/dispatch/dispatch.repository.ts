@@ -27,6 +27,8 @@ export interface ReportOutcome {
   status: JobStatus;
   release: boolean;
   failures?: number;
+  /** 1 when the run ended in a preemption (the churn limit counts them). */
+  preemptions?: number;
   adapterKey?: string;
   trainedTokens?: number;
   error?: unknown;
@@ -52,17 +54,6 @@ export class DispatchRepository {
     @Inject(SQL_POOL) private readonly pool: Pool,
   ) {}
 
-  /** Queued jobs waiting for a GPU, highest priority first, then oldest. */
-  async waiting(limit: number): Promise<DispatchJob[]> {
-    const rows = await this.prisma.job.findMany({
-      where: { status: 'queued', nodeId: null },
-      orderBy: [{ priority: 'desc' }, { id: 'asc' }],
-      take: limit,
-      select: DISPATCH_FIELDS,
-    });
-    return rows.map(toDispatchJob);
-  }
-
   /** Jobs holding a GPU: assigned (still `queued` until the agent starts them) or running. */
   async placed(): Promise<DispatchJob[]> {
     const rows = await this.prisma.job.findMany({
@@ -84,7 +75,7 @@ export class DispatchRepository {
     const { rowCount } = await this.pool.query(APPLY_REPORT_SQL, [
       JOB_EVENTS_CHANNEL, jobId, attempt, nodeId, outcome.status, outcome.release, outcome.failures ?? 0,
       outcome.adapterKey ?? null, outcome.trainedTokens ?? null, json(outcome.error),
-      outcome.event.level, outcome.event.type, outcome.event.message, json(outcome.event.data),
+      outcome.event.level, outcome.event.type, outcome.event.message, json(outcome.event.data), outcome.preemptions ?? 0,
     ]);
     return rowCount === 1;
   }

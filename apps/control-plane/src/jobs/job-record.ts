@@ -22,6 +22,13 @@ export interface JobRecord {
   gpuIndex: number | null;
   totalSteps: number | null;
   failures: number;
+  preemptions: number;
+  nodeSelector: Record<string, string>;
+  queuedAt: Date | null;
+  /** Why the scheduler keeps the job waiting ({code, message, ...}); null once placed. */
+  waitReason: { code: string; message: string } | null;
+  estimatedStartAt: Date | null;
+  estimatedFinishAt: Date | null;
   adapterKey: string | null;
   startedAt: Date | null;
   createdAt: Date;

@@ -23,6 +23,12 @@ export interface JobRow {
   gpu_index: number | null;
   total_steps: number | null;
   failures: number;
+  preemptions: number;
+  node_selector: Record<string, string>;
+  queued_at: Date | null;
+  wait_reason: JobRecord['waitReason'];
+  estimated_start_at: Date | null;
+  estimated_finish_at: Date | null;
   adapter_key: string | null;
   started_at: Date | null;
   created_at: Date;
@@ -53,6 +59,12 @@ export function jobFromRow(r: JobRow): JobRecord {
     gpuIndex: r.gpu_index,
     totalSteps: r.total_steps,
     failures: r.failures,
+    preemptions: r.preemptions,
+    nodeSelector: r.node_selector,
+    queuedAt: r.queued_at,
+    waitReason: r.wait_reason,
+    estimatedStartAt: r.estimated_start_at,
+    estimatedFinishAt: r.estimated_finish_at,
     adapterKey: r.adapter_key,
     startedAt: r.started_at,
     createdAt: r.created_at,

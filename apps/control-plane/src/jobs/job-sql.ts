@@ -7,7 +7,7 @@
  * Inserts a job and its first event, but only if every referenced dataset exists in the team; the datasets are
  * share-locked, so a concurrent delete either commits first (and no job is inserted) or waits for this one.
  * Params: 1 channel, 2 id, 3 team, 4 model, 5 training file, 6 validation file, 7 hyperparameters, 8 priority,
- * 9 suffix, 10 metadata, 11 event level, 12 event type, 13 event message.
+ * 9 suffix, 10 metadata, 11 event level, 12 event type, 13 event message, 14 node selector.
  */
 export const INSERT_JOB_SQL = `
 WITH wanted AS (
@@ -18,8 +18,8 @@ WITH wanted AS (
   SELECT (SELECT count(*) FROM files) = (SELECT count(*) FROM wanted) AS ok
 ), job AS (
   INSERT INTO jobs (id, team_id, model_id, training_file_id, validation_file_id, status, hyperparameters, priority,
-                    suffix, metadata, updated_at)
-  SELECT $2, $3, $4, $5, $6, 'validating', $7::jsonb, $8, $9, $10::jsonb, now() FROM complete WHERE ok
+                    suffix, metadata, node_selector, updated_at)
+  SELECT $2, $3, $4, $5, $6, 'validating', $7::jsonb, $8, $9, $10::jsonb, $14::jsonb, now() FROM complete WHERE ok
   RETURNING *
 ), event AS (
   INSERT INTO job_events (job_id, level, type, message) SELECT id, $11, $12, $13 FROM job RETURNING job_id

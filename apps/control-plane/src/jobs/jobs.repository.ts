@@ -19,7 +19,7 @@ export class ReferencedFileMissingError extends Error {
   }
 }
 
-type NewJob = Pick<JobRecord, 'id' | 'teamId' | 'modelId' | 'trainingFileId' | 'validationFileId' | 'hyperparameters' | 'priority' | 'suffix' | 'metadata'>;
+type NewJob = Pick<JobRecord, 'id' | 'teamId' | 'modelId' | 'trainingFileId' | 'validationFileId' | 'hyperparameters' | 'priority' | 'suffix' | 'metadata' | 'nodeSelector'>;
 type TransitionFields = Partial<Pick<JobRecord, 'stats' | 'tokenFileKey' | 'validationTokenFileKey' | 'error' | 'finishedAt' | 'totalSteps'>>;
 
 @Injectable()
@@ -34,7 +34,7 @@ export class JobsRepository {
     const { rows } = await this.pool.query<JobRow & { found_files: string[] }>(INSERT_JOB_SQL, [
       JOB_EVENTS_CHANNEL, job.id, job.teamId, job.modelId, job.trainingFileId, job.validationFileId,
       JSON.stringify(job.hyperparameters), job.priority, job.suffix, JSON.stringify(job.metadata),
-      event.level, event.type, event.message,
+      event.level, event.type, event.message, JSON.stringify(job.nodeSelector),
     ]);
     const row = rows[0]!;
     if (row.id === null) {
@@ -112,5 +112,7 @@ function toJob({ model, ...row }: PrismaJobRow): JobRecord {
     hyperparameters: row.hyperparameters as unknown as JobRecord['hyperparameters'],
     metadata: row.metadata as Record<string, string>,
     error: row.error as JobRecord['error'],
+    nodeSelector: row.nodeSelector as Record<string, string>,
+    waitReason: row.waitReason as JobRecord['waitReason'],
   };
 }

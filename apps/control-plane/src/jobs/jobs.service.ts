@@ -54,6 +54,7 @@ export class JobsService {
           priority: priorityRank(spec.priority),
           suffix: spec.suffix ?? null,
           metadata: spec.metadata,
+          nodeSelector: spec.node_selector,
         },
         { level: 'info', type: 'job.created', message: `Created fine-tuning job ${id}` },
       );

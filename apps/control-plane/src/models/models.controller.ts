@@ -3,7 +3,9 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { RequireRole } from '../auth/auth.decorators';
+import { actorOf } from '../audit/audit-event';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
 import { ApiError } from '../common/api-error';
 import { pageQuerySchema, toPage } from '../common/pagination';
 import { Idempotent } from '../idempotency/idempotent.decorator';
@@ -45,7 +47,7 @@ export class ModelsController {
   })
   @Idempotent() // above the file interceptor: decorators apply bottom-up, so this one runs after it
   @UseInterceptors(FileFieldsInterceptor(FILE_FIELDS.map((name) => ({ name, maxCount: 1 }))))
-  async register(@Body() body: RegisterModelDto, @UploadedFiles() files: Uploads | undefined) {
+  async register(@Body() body: RegisterModelDto, @UploadedFiles() files: Uploads | undefined, @CurrentPrincipal() principal: Principal) {
     const missing = FILE_FIELDS.find((f) => !files?.[f]?.[0]);
     if (missing) throw new ApiError('invalid_request', `multipart field "${missing}" is required`, missing);
     const model = await this.models.register({
@@ -53,7 +55,7 @@ export class ModelsController {
       configPath: files!.config![0]!.path,
       tokenizerPath: files!.tokenizer![0]!.path,
       tokenizerConfigPath: files!.tokenizer_config![0]!.path,
-    });
+    }, actorOf(principal));
     return presentModel(model);
   }
 

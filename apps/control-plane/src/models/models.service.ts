@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DatasetError, DatasetTokenizer } from '@grove/datasets';
 import { readFile, rm } from 'node:fs/promises';
+import type { Actor } from '../audit/audit-event';
+import { AuditRepository } from '../audit/audit.repository';
 import { ApiError } from '../common/api-error';
 import { newId } from '../common/ids';
 import { ARTIFACT_STORE, type ArtifactStore } from '../storage/artifact-store';
@@ -23,10 +25,11 @@ export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** Registers a base model from its HF config.json, tokenizer.json and tokenizer_config.json. */
-  async register(upload: ModelUpload): Promise<BaseModelRecord> {
+  async register(upload: ModelUpload, actor: Actor): Promise<BaseModelRecord> {
     const paths = [upload.configPath, upload.tokenizerPath, upload.tokenizerConfigPath];
     try {
       const config = await parseJsonFile(upload.configPath, 'config');
@@ -44,9 +47,11 @@ export class ModelsService {
       await this.store.putFile(keys.tokenizerKey, upload.tokenizerPath);
       await this.store.putFile(keys.tokenizerCfgKey, upload.tokenizerConfigPath);
       try {
-        return await this.models.create({
+        const model = await this.models.create({
           id, name: upload.name, architecture: summary.architecture, modelType: summary.modelType, config, summary, ...keys,
         });
+        await this.audit.record(actor, { action: 'model.register', targetType: 'model', targetId: id, data: { name: upload.name } });
+        return model;
       } catch (error) {
         await Promise.all(Object.values(keys).map((k) => this.store.delete(k)));
         if (error instanceof ModelNameTakenError) throw new ApiError('conflict', `model '${upload.name}' already exists`, 'name');

@@ -18,10 +18,25 @@ export interface NodeRecord {
   engineVersion: string;
   gpus: GpuInfo[];
   baseModels: string[];
+  /** Effective labels: the agent's, overridden by the operators'. */
   labels: Record<string, string>;
+  agentLabels: Record<string, string>;
+  operatorLabels: Record<string, string>;
+  /** Nothing new starts on a cordoned node; a draining one is also moving its jobs elsewhere. */
+  cordoned: boolean;
+  draining: boolean;
   telemetry: NodeTelemetry | null;
   registeredAt: Date;
   lastHeartbeatAt: Date;
 }
 
-export type NodeRegistration = Pick<NodeRecord, 'name' | 'joinTokenId' | 'backend' | 'engineVersion' | 'gpus' | 'baseModels' | 'labels'>;
+export type NodeRegistration = Pick<NodeRecord, 'name' | 'joinTokenId' | 'backend' | 'engineVersion' | 'gpus' | 'baseModels'> & {
+  labels: Record<string, string>;
+};
+
+/** What the scheduler reads of a node's operator state. */
+export type Schedulable = 'active' | 'cordoned' | 'draining';
+
+export function schedulable(node: Pick<NodeRecord, 'cordoned' | 'draining'>): Schedulable {
+  return node.draining ? 'draining' : node.cordoned ? 'cordoned' : 'active';
+}

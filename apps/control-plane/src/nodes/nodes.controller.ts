@@ -1,16 +1,33 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
-import { RequireRole } from '../auth/auth.decorators';
+import { actorOf } from '../audit/audit-event';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
 import { unixSeconds, unixSecondsOrNull } from '../common/presenters';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import type { JoinTokenRecord } from './join-tokens.repository';
 import { JoinTokensService } from './join-tokens.service';
-import type { NodeRecord } from './node-record';
+import { schedulable, type NodeRecord } from './node-record';
 import { NodesService } from './nodes.service';
 
 class CreateJoinTokenDto extends createZodDto(z.object({ name: z.string().min(1).max(100) }).strict()) {}
+
+class NodeActionDto extends createZodDto(z.object({ reason: z.string().min(1).max(500).optional() }).strict()) {}
+
+/** Label keys and values as Kubernetes spells them: `[prefix/]name`, values ≤ 63 of [A-Za-z0-9._-]. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+class UpdateNodeDto extends createZodDto(
+  z
+    .object({
+      labels: z
+        .record(z.string().regex(LABEL_KEY, 'label keys are [prefix/]name of letters, digits, "-", "_", "."'), z.string().regex(LABEL_VALUE, 'label values are ≤ 63 letters, digits, "-", "_", "."').nullable())
+        .refine((l) => Object.keys(l).length <= 64, 'at most 64 labels per request'),
+    })
+    .strict(),
+) {}
 
 const presentJoinToken = (t: JoinTokenRecord) => ({
   id: t.id,
@@ -30,7 +47,12 @@ function presentNode(n: NodeRecord) {
     state: n.state,
     backend: n.backend,
     engine_version: n.engineVersion,
+    schedulable: schedulable(n),
+    cordoned: n.cordoned,
+    draining: n.draining,
     labels: n.labels,
+    agent_labels: n.agentLabels,
+    operator_labels: n.operatorLabels,
     base_models: n.baseModels,
     gpus: n.gpus.map((g) => ({
       index: g.index,
@@ -71,8 +93,8 @@ export class NodesController {
   /** A join token for agents; the secret is in this response only. */
   @Post('join-tokens')
   @Idempotent()
-  async createJoinToken(@Body() body: CreateJoinTokenDto) {
-    const token = await this.joinTokens.create(body.name);
+  async createJoinToken(@Body() body: CreateJoinTokenDto, @CurrentPrincipal() principal: Principal) {
+    const token = await this.joinTokens.create(body.name, actorOf(principal));
     return { ...presentJoinToken(token), secret: token.secret };
   }
 
@@ -83,12 +105,49 @@ export class NodesController {
 
   @Delete('join-tokens/:id')
   @HttpCode(200)
-  async revokeJoinToken(@Param('id') id: string) {
-    return presentJoinToken(await this.joinTokens.revoke(id));
+  async revokeJoinToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return presentJoinToken(await this.joinTokens.revoke(id, actorOf(principal)));
   }
 
+  /** A node by id or name. */
   @Get(':id')
   async get(@Param('id') id: string) {
     return presentNode(await this.nodes.get(id));
+  }
+
+  /** Nothing new starts on the node; running jobs stay. */
+  @Post(':id/cordon')
+  @HttpCode(200)
+  @Idempotent()
+  async cordon(@Param('id') id: string, @Body() body: NodeActionDto, @CurrentPrincipal() principal: Principal) {
+    return presentNode(await this.nodes.cordon(id, actorOf(principal), body.reason));
+  }
+
+  @Post(':id/uncordon')
+  @HttpCode(200)
+  @Idempotent()
+  async uncordon(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return presentNode(await this.nodes.uncordon(id, actorOf(principal)));
+  }
+
+  /** Cordons the node and moves its jobs elsewhere via checkpoint (no progress lost); then it stays cordoned. */
+  @Post(':id/drain')
+  @HttpCode(200)
+  @Idempotent()
+  async drain(@Param('id') id: string, @Body() body: NodeActionDto, @CurrentPrincipal() principal: Principal) {
+    return presentNode(await this.nodes.drain(id, actorOf(principal), body.reason));
+  }
+
+  /** Operator labels (merged over the agent's); `null` removes one. */
+  @Patch(':id')
+  async update(@Param('id') id: string, @Body() body: UpdateNodeDto, @CurrentPrincipal() principal: Principal) {
+    return presentNode(await this.nodes.label(id, actorOf(principal), body.labels));
+  }
+
+  /** Forgets a node with nothing placed on it (an online one must be cordoned first). */
+  @Delete(':id')
+  @HttpCode(200)
+  async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    return { ...presentNode(await this.nodes.remove(id, actorOf(principal))), deleted: true };
   }
 }

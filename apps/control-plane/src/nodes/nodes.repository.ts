@@ -1,11 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import type { Pool } from 'pg';
+import type { Actor } from '../audit/audit-event';
 import { PrismaService } from '../database/prisma.service';
+import { SQL_POOL } from '../database/sql-pool';
 import type { NodeRecord, NodeRegistration, NodeTelemetry } from './node-record';
+import { FINISH_DRAINS_SQL, nodeActionSql, type NodeAction } from './node-actions-sql';
 
 @Injectable()
 export class NodesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SQL_POOL) private readonly pool: Pool,
+  ) {}
 
   /** A node re-registering under its name keeps its id; it comes back online with its new description. */
   async upsert(id: string, node: NodeRegistration, now: Date): Promise<NodeRecord> {
@@ -53,13 +60,35 @@ export class NodesRepository {
     const row = await this.prisma.node.findUnique({ where: { id } });
     return row ? toNode(row) : null;
   }
+
+  /** By id, or by name (what operators type). */
+  async findByIdOrName(idOrName: string): Promise<NodeRecord | null> {
+    const row = await this.prisma.node.findFirst({ where: { OR: [{ id: idOrName }, { name: idOrName }] } });
+    return row ? toNode(row) : null;
+  }
+
+  /** Applies an operator action and records its audit event in one statement; false when the node is gone. */
+  async applyAction(nodeId: string, action: NodeAction, actor: Actor, data: Record<string, unknown>): Promise<boolean> {
+    const { rowCount } = await this.pool.query(nodeActionSql(action), [nodeId, actor.tokenId, actor.teamId, `node.${action}`, JSON.stringify(data)]);
+    return rowCount === 1;
+  }
+
+  /** Draining nodes with nothing placed on them any more become plain cordoned nodes. */
+  async finishDrains(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(FINISH_DRAINS_SQL);
+    return rows.map((r) => r.id);
+  }
 }
 
 function toNode(row: Prisma.NodeGetPayload<object>): NodeRecord {
+  const agentLabels = row.labels as Record<string, string>;
+  const operatorLabels = row.operatorLabels as Record<string, string>;
   return {
     ...row,
     gpus: row.gpus as unknown as NodeRecord['gpus'],
-    labels: row.labels as Record<string, string>,
+    labels: { ...agentLabels, ...operatorLabels },
+    agentLabels,
+    operatorLabels,
     telemetry: row.telemetry as unknown as NodeRecord['telemetry'],
   };
 }

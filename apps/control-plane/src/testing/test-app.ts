@@ -89,7 +89,10 @@ export function jsonl(rows: unknown[]): string {
 }
 
 /** Polls the job until `done` holds (the validation stage runs asynchronously in the same app). */
-export async function waitForJob(t: TestApp, token: string, id: string, done: (job: { status: string }) => boolean, timeoutMs = 30_000) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the job as the API presents it
+type PresentedJob = { status: string } & Record<string, any>;
+
+export async function waitForJob(t: TestApp, token: string, id: string, done: (job: PresentedJob) => boolean, timeoutMs = 30_000): Promise<PresentedJob> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await t.http().get(`/v1/jobs/${id}`).set(bearer(token)).expect(200);

@@ -23,22 +23,41 @@ export type DivergenceVerdict =
   | { readonly diverged: true; readonly step: number; readonly cause: 'non_finite_loss' | 'loss_blowup' };
 
 export function detectDivergence(losses: readonly number[], rule: DivergenceRule = defaultDivergenceRule): DivergenceVerdict {
-  if (!(rule.emaAlpha > 0 && rule.emaAlpha <= 1) || !(rule.factor > 1) || !(rule.patience >= 1) || !(rule.warmupSteps >= 0)) {
-    throw new RangeError('divergence rule needs 0 < emaAlpha ≤ 1, factor > 1, patience ≥ 1, warmupSteps ≥ 0');
-  }
-  let ema = Number.NaN;
-  let minEma = Infinity;
-  let strikes = 0;
+  const detector = new DivergenceDetector(rule);
   for (let step = 0; step < losses.length; step++) {
-    const loss = losses[step];
-    if (!Number.isFinite(loss)) return { diverged: true, step, cause: 'non_finite_loss' };
-    ema = Number.isNaN(ema) ? loss : rule.emaAlpha * loss + (1 - rule.emaAlpha) * ema;
-    if (step >= rule.warmupSteps && ema > rule.factor * minEma) {
-      if (++strikes >= rule.patience) return { diverged: true, step, cause: 'loss_blowup' };
-    } else {
-      strikes = 0;
-    }
-    minEma = Math.min(minEma, ema);
+    const verdict = detector.push(step, losses[step]);
+    if (verdict.diverged) return verdict;
   }
   return { diverged: false };
+}
+
+/** The same rule fed one loss at a time, for a live loss stream (steps must arrive in order; repeats are ignored). */
+export class DivergenceDetector {
+  private ema = Number.NaN;
+  private minEma = Infinity;
+  private strikes = 0;
+  private seen = 0;
+  private lastStep = -Infinity;
+
+  constructor(private readonly rule: DivergenceRule = defaultDivergenceRule) {
+    if (!(rule.emaAlpha > 0 && rule.emaAlpha <= 1) || !(rule.factor > 1) || !(rule.patience >= 1) || !(rule.warmupSteps >= 0)) {
+      throw new RangeError('divergence rule needs 0 < emaAlpha ≤ 1, factor > 1, patience ≥ 1, warmupSteps ≥ 0');
+    }
+  }
+
+  push(step: number, loss: number): DivergenceVerdict {
+    if (step <= this.lastStep) return { diverged: false };
+    this.lastStep = step;
+    if (!Number.isFinite(loss)) return { diverged: true, step, cause: 'non_finite_loss' };
+    const rule = this.rule;
+    this.ema = Number.isNaN(this.ema) ? loss : rule.emaAlpha * loss + (1 - rule.emaAlpha) * this.ema;
+    if (this.seen >= rule.warmupSteps && this.ema > rule.factor * this.minEma) {
+      if (++this.strikes >= rule.patience) return { diverged: true, step, cause: 'loss_blowup' };
+    } else {
+      this.strikes = 0;
+    }
+    this.seen++;
+    this.minEma = Math.min(this.minEma, this.ema);
+    return { diverged: false };
+  }
 }

@@ -1,0 +1,144 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { PreemptDecision, RoundDecisions, StartDecision, WaitingJob } from '@grove/scheduler';
+import { DispatchRepository } from '../dispatch/dispatch.repository';
+import { GpuQueues } from '../dispatch/gpu-queues';
+import type { NodeRecord } from '../nodes/node-record';
+import { NodesService } from '../nodes/nodes.service';
+import type { ActiveJob } from './active-job';
+import { ClusterScheduler } from './cluster-scheduler';
+import { gpuId } from './cluster-snapshot';
+import { SchedulingRepository, type WaitingUpdate } from './scheduling.repository';
+import { presentWaitReason } from './wait-reason.presenter';
+import { waitingChanged } from './waiting-changed';
+
+export interface RoundOutcome {
+  started: string[];
+  preempted: string[];
+  waiting: number;
+}
+
+/**
+ * One scheduling round against the live cluster: move jobs off draining nodes, ask the policy, then carry out its
+ * decisions — preempt via checkpoint (the agent saves, uploads and reports `preempted`; the job requeues with no
+ * progress lost), start (assign + a start message on the GPU's queue), and record every waiting job's reason and
+ * estimated start and finish. A start waits while the GPU still holds a job being preempted, so the two never
+ * overlap in memory.
+ */
+@Injectable()
+export class SchedulingRound {
+  private readonly logger = new Logger(SchedulingRound.name);
+  /** Preemptions asked of agents (job:attempt), so the event and the message go out once. */
+  private readonly preempting = new Set<string>();
+
+  constructor(
+    private readonly repo: SchedulingRepository,
+    private readonly dispatch: DispatchRepository,
+    private readonly queues: GpuQueues,
+    private readonly nodes: NodesService,
+    private readonly scheduler: ClusterScheduler,
+  ) {}
+
+  async run(now: Date, waitingLimit: number): Promise<RoundOutcome> {
+    const nodes = await this.nodes.list();
+    const jobs = await this.repo.activeJobs(waitingLimit);
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    const nodesById = new Map(nodes.map((n) => [n.id, n]));
+    const preempted = await this.drainNodes(nodes, jobs);
+    const decisions = this.scheduler.decide(now, nodes, jobs);
+    for (const p of decisions.preemptions) {
+      if (await this.preempt(byId.get(p.jobId), p, byId)) preempted.push(p.jobId);
+    }
+    const busy = this.gpusWithPendingPreemption(jobs);
+    const started: string[] = [];
+    for (const s of decisions.starts) {
+      if (busy.has(s.gpuId)) continue;
+      if (await this.start(s, nodesById)) started.push(s.jobId);
+    }
+    await this.recordWaiting(decisions, byId, now);
+    this.forgetFinishedPreemptions(jobs);
+    await this.nodes.finishDrains();
+    return { started, preempted, waiting: decisions.waiting.length };
+  }
+
+  /** Every job on a draining node leaves it: a running one via checkpoint, an assigned one at once. */
+  private async drainNodes(nodes: readonly NodeRecord[], jobs: readonly ActiveJob[]): Promise<string[]> {
+    const draining = new Set(nodes.filter((n) => n.draining).map((n) => n.id));
+    const moved: string[] = [];
+    for (const job of jobs) {
+      if (job.nodeId === null || !draining.has(job.nodeId)) continue;
+      const reason = 'Its node is draining';
+      if (await this.moveOff(job, reason, { reason: 'node_draining', node_id: job.nodeId })) moved.push(job.id);
+    }
+    return moved;
+  }
+
+  private async preempt(job: ActiveJob | undefined, p: PreemptDecision, byId: Map<string, ActiveJob>): Promise<boolean> {
+    if (!job || job.nodeId === null) return false;
+    const forJob = byId.get(p.forJobId);
+    const reason = `Preempted to make room for job ${p.forJobId}${forJob && forJob.priority > job.priority ? ' (higher priority)' : ''}`;
+    return this.moveOff(job, reason, { reason: 'preempted', for_job_id: p.forJobId });
+  }
+
+  /** A job not started yet is taken back; a running one is asked to checkpoint and stop (once). */
+  private async moveOff(job: ActiveJob, reason: string, data: Record<string, unknown>): Promise<boolean> {
+    if (job.status === 'queued') return this.repo.unassign(job.id, job.attempt, `${reason}; it will start elsewhere`);
+    const key = `${job.id}:${job.attempt}`;
+    if (this.preempting.has(key)) return false;
+    try {
+      await this.queues.send(job.nodeId!, job.gpuIndex!, { kind: 'preempt', jobId: job.id, attempt: job.attempt });
+    } catch (error) {
+      this.logger.warn(`preempt of ${job.id} not sent yet: ${(error as Error).message}`);
+      return false;
+    }
+    this.preempting.add(key);
+    await this.repo.preemptionRequested(job.id, job.attempt, `${reason}; checkpointing (no progress is lost)`, data);
+    return true;
+  }
+
+  private gpusWithPendingPreemption(jobs: readonly ActiveJob[]): Set<string> {
+    const busy = new Set<string>();
+    for (const job of jobs) {
+      if (job.nodeId !== null && job.gpuIndex !== null && this.preempting.has(`${job.id}:${job.attempt}`)) busy.add(gpuId(job.nodeId, job.gpuIndex));
+    }
+    return busy;
+  }
+
+  private forgetFinishedPreemptions(jobs: readonly ActiveJob[]): void {
+    const placed = new Set(jobs.filter((j) => j.nodeId !== null).map((j) => `${j.id}:${j.attempt}`));
+    for (const key of this.preempting) if (!placed.has(key)) this.preempting.delete(key);
+  }
+
+  private async start(s: StartDecision, nodes: Map<string, NodeRecord>): Promise<boolean> {
+    const [nodeId, index] = s.gpuId.split('/');
+    const gpuIndex = Number(index);
+    const node = nodes.get(nodeId!);
+    const attempt = await this.dispatch.assign(s.jobId, nodeId!, gpuIndex, `Assigned to GPU ${gpuIndex} of node ${node?.name ?? nodeId}`);
+    if (attempt === null) return false;
+    await this.queues.send(nodeId!, gpuIndex, { kind: 'start', jobId: s.jobId, attempt }).catch((error) =>
+      this.logger.warn(`start of ${s.jobId} attempt ${attempt} not sent yet: ${(error as Error).message}`),
+    );
+    return true;
+  }
+
+  private async recordWaiting(decisions: RoundDecisions, byId: Map<string, ActiveJob>, now: Date): Promise<void> {
+    const updates: WaitingUpdate[] = [];
+    for (const w of decisions.waiting) {
+      const job = byId.get(w.jobId);
+      if (!job) continue;
+      const update = toUpdate(w);
+      if (waitingChanged(job, update, now)) updates.push(update);
+    }
+    await this.repo.recordWaiting(updates);
+  }
+}
+
+const toDate = (seconds: number | null) => (seconds === null || !Number.isFinite(seconds) ? null : new Date(Math.round(seconds * 1000)));
+
+function toUpdate(w: WaitingJob): WaitingUpdate {
+  return {
+    jobId: w.jobId,
+    reason: presentWaitReason(w.reason),
+    estimatedStartAt: toDate(w.estimatedStartAt),
+    estimatedFinishAt: toDate(w.estimatedFinishAt),
+  };
+}

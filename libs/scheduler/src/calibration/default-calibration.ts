@@ -1,0 +1,7 @@
+import defaultCalibrationJson from './default-calibration.json';
+import { parseCalibration, type Calibration } from './calibration';
+
+/** A fresh, validated copy of the shipped priors (callers may add models and GPU types to it). */
+export function loadDefaultCalibration(): Calibration {
+  return parseCalibration(structuredClone(defaultCalibrationJson));
+}
