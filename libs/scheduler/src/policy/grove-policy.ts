@@ -97,7 +97,7 @@ export class GrovePolicy implements SchedulingPolicy {
         continue;
       }
       const job = c.job;
-      const options = this.placementOptions(c, job, gpus, index);
+      const options = this.placementOptions(c, job, gpus, index, now);
       if (options.idle) {
         this.start(options.idle, c, now, starts, index);
         continue;
@@ -191,9 +191,10 @@ export class GrovePolicy implements SchedulingPolicy {
   /**
    * The best idle GPU (fastest solo finish) and the best co-location (least increase of Σ completion over the job and
    * the jobs already there) among eligible, unreserved GPUs where the predicted peak fits. A job joins only jobs with
-   * more steps left than itself, so co-location never slows a shorter job and SRPT's order holds.
+   * at least 1/JOIN_STEPS_RATIO of its steps left, so co-location never makes a much shorter job wait on a long one
+   * and SRPT's order holds, while jobs of similar length (a burst of related fine-tunes) co-train.
    */
-  private placementOptions(c: Candidate, job: QueuedJob, gpus: readonly LedgerGpu[], index: RoundIndex): PlacementOptions {
+  private placementOptions(c: Candidate, job: QueuedJob, gpus: readonly LedgerGpu[], index: RoundIndex, now: number): PlacementOptions {
     const base = job.baseModel;
     const mask = index.mask(c.eligibility);
     let soloNeeded = Infinity;
@@ -234,18 +235,19 @@ export class GrovePolicy implements SchedulingPolicy {
     const running = index.running(base);
     const sameBaseEligible = running.length > 0;
     // Cheap bounds first: with 10,000 waiting jobs most can join no GPU, and a full scan per job is the round's cost.
-    if (minIncrement > index.largestFreeJoinable(base, steps)) {
+    if (minIncrement > index.largestFreeJoinable(base, steps / JOIN_STEPS_RATIO)) {
       return { reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
     }
     for (const i of running) {
       if (!mask[i]) continue;
       const g = gpus[i];
-      if (g.minRemainingSteps() < steps || !g.fits(job, incrementOn(c, g.state.gpuType))) continue;
+      if (g.minRemainingSteps() * JOIN_STEPS_RATIO < steps || !g.fits(job, incrementOn(c, g.state.gpuType))) continue;
       if (g.reservedBy !== null && g.reservedBy !== job.id) {
         reservedBy ??= g.reservedBy;
         continue;
       }
-      const cost = g.joinCostShortest(job);
+      // Joining as the shortest job has an O(1) cost; outliving a job there re-predicts the whole set.
+      const cost = g.minRemainingSteps() >= steps ? g.joinCostShortest(job) : g.completionSecondsOf([...g.jobs, toLedgerJob(job, now)]) - g.completionSeconds();
       if (!shared || cost < shared.cost) shared = { gpu: g, cost };
     }
     return { shared, reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
@@ -284,6 +286,13 @@ export class GrovePolicy implements SchedulingPolicy {
     return victimSeconds > this.config.srptPreemptionRatio * c.soloSeconds;
   }
 }
+
+/**
+ * How much longer than the shortest job on a GPU a joining job may be. 1 is strict SRPT (only shorter jobs join); the
+ * scheduler benchmark gives 0.230 at 1, 0.216 at 1.5 and 0.204 at 2 (turnaround reduction vs FIFO), while at 1 a
+ * burst of fine-tunes of slightly different lengths never co-trains on one GPU. 1.5 keeps most of the benchmark.
+ */
+const JOIN_STEPS_RATIO = 1.5;
 
 const JOIN_WOULD_SLOW_SHORTER: WaitReason = Object.freeze({ code: 'colocation_not_beneficial', gpuId: null });
 
