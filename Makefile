@@ -5,7 +5,7 @@ SHELL := bash
 export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
-.PHONY: help setup demo test lint typecheck services-up services-down admin-token serve agent migration proto \
+.PHONY: help setup demo test lint typecheck services-up services-down admin-token serve agent cli migration proto \
         bench-api bench-engine bench-scheduler bench-scheduler-latency engine
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make admin-token - create the first admin token (printed once)"
 	@echo "make agent    - run a worker agent (needs GROVE_GRPC_URL, GROVE_API_URL, GROVE_JOIN_TOKEN, GROVE_MODELS_DIR, GROVE_WORK_DIR)"
 	@echo "make proto    - regenerate libs/proto from proto/"
+	@echo "make cli ARGS='jobs list' - the grove CLI (or call apps/cli/bin/grove; docs/ci.md)"
 	@echo "make bench-api | bench-engine | bench-scheduler | bench-scheduler-latency"
 
 setup:
@@ -43,6 +44,9 @@ serve: setup services-up
 
 admin-token: setup services-up
 	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts $(ARGS)
+
+cli: setup
+	@apps/cli/bin/grove $(ARGS)
 
 agent: setup
 	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/agent/src/main.ts

@@ -11,6 +11,8 @@ export interface CliDeps {
   stdout: TextStream;
   stderr: TextStream;
   fetch: FetchFn;
+  /** For streamed uploads (see node-http-fetch.ts). */
+  uploadFetch: FetchFn;
   homedir: string;
   readFile: (path: string) => Promise<string>;
   sleep: (ms: number) => Promise<void>;
@@ -49,6 +51,7 @@ export class CliContext {
       baseUrl: config.apiUrl,
       token: requireToken(config, path),
       fetch: this.deps.fetch,
+      uploadFetch: this.deps.uploadFetch,
       sleep: this.deps.sleep,
       newIdempotencyKey: () => `grove-cli-${this.deps.randomId()}`,
       userAgent: `grove-cli/${CLI_VERSION}`,

@@ -16,6 +16,7 @@ async function run(argv: string[], fetch = fakeFetch([]), files: Record<string, 
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     fetch,
+    uploadFetch: fetch,
     homedir: '/home/u',
     readFile: async (path) => {
       if (path in files) return files[path]!;
@@ -88,9 +89,9 @@ describe(runCli.name, () => {
     });
 
     it.each([
-      ['succeeded', null, ExitCode.ok, ''],
-      ['failed', { code: 'all_examples_dropped', message: 'every example was longer than max_seq_len' }, ExitCode.jobFailed, 'error: job job_1 failed: all_examples_dropped: every example was longer than max_seq_len\n'],
-      ['cancelled', null, ExitCode.jobCancelled, 'error: job job_1 was cancelled\n'],
+      ['succeeded', null, ExitCode.ok, /created$/],
+      ['failed', { code: 'all_examples_dropped', message: 'every example was longer than max_seq_len' }, ExitCode.jobFailed, /^error: job job_1 failed: all_examples_dropped: every example was longer than max_seq_len$/],
+      ['cancelled', null, ExitCode.jobCancelled, /^error: job job_1 was cancelled$/],
     ])('--wait follows the job and exits by its outcome: %s', async (status, error, code, stderr) => {
       const fetch = fakeFetch([
         json(201, JOB),
@@ -100,7 +101,10 @@ describe(runCli.name, () => {
       const result = await run(['--json', 'jobs', 'create', '-f', 'job.yaml', '--wait'], fetch, files);
       expect(result.code).toBe(code);
       expect(JSON.parse(result.stdout)).toMatchObject({ id: 'job_1', status });
-      expect(result.stderr).toBe(stderr);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines[0]).toBe('job_1 created; waiting for it to finish');
+      expect(lines[1]).toMatch(/^2023-11-14 22:13:20Z {2}job\.created +created$/);
+      expect(lines.at(-1)).toMatch(stderr);
       expect(result.calls.map((c) => `${c.method} ${c.url}`)).toEqual([
         'POST http://127.0.0.1:8080/v1/jobs',
         'GET http://127.0.0.1:8080/v1/jobs/job_1/events/stream',

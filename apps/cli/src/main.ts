@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeHttpFetch } from './api/node-http-fetch';
 import { runCli } from './cli';
 
 // `grove … | head` closes stdout early: that is not an error.
@@ -15,6 +16,7 @@ runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   fetch: (url, init) => fetch(url, init),
+  uploadFetch: nodeHttpFetch,
   homedir: homedir(),
   readFile: (path) => readFile(path, 'utf8'),
   sleep: (ms) => sleep(ms),

@@ -80,6 +80,17 @@ describe(ApiClient.name, () => {
       await expect(client(fetch).get('/v1/jobs')).rejects.toMatchObject({ code: 'http_404', apiMessage: '<html>Not Found</html>' });
     });
 
+    it('retries a request the server does not deduplicate only when it cannot have arrived', async () => {
+      const reset = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+      const refusedThenOk = fakeFetch([connectionRefused(), json(201, { id: 'tok_1' })]);
+      expect((await client(refusedThenOk).request('POST', '/v1/tokens', { json: {}, idempotent: false })).body).toEqual({ id: 'tok_1' });
+      const resetFetch = fakeFetch([reset]);
+      await expect(client(resetFetch).request('POST', '/v1/tokens', { json: {}, idempotent: false })).rejects.toBeInstanceOf(NetworkError);
+      const unavailable = fakeFetch([json(503, {})]);
+      await expect(client(unavailable).request('POST', '/v1/tokens', { json: {}, idempotent: false })).rejects.toMatchObject({ status: 503 });
+      expect([resetFetch.calls.length, unavailable.calls.length]).toEqual([1, 1]);
+    });
+
     it('builds a streamed body again for each attempt', async () => {
       let made = 0;
       const fetch = fakeFetch([json(503, {}), json(201, { id: 'file_1' })]);

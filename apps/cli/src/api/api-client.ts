@@ -16,12 +16,19 @@ export interface RequestOptions {
   /** POST only: the given key, else a random one, the same for every retry of this call. */
   idempotencyKey?: string;
   headers?: Record<string, string>;
+  /**
+   * False for the few routes that ignore Idempotency-Key (POST /v1/teams, /v1/tokens): those are retried only after
+   * errors that prove the request never reached the server, so a retry cannot create a second token.
+   */
+  idempotent?: boolean;
 }
 
 export interface ApiClientOptions {
   baseUrl: string;
   token: string;
   fetch: FetchFn;
+  /** Sends requests with a streamed body (uploads); `fetch` when absent. */
+  uploadFetch?: FetchFn;
   sleep: (ms: number) => Promise<void>;
   newIdempotencyKey: () => string;
   userAgent: string;
@@ -70,19 +77,20 @@ export class ApiClient {
       ...options.headers,
     };
     if (method === 'POST') headers['Idempotency-Key'] = options.idempotencyKey ?? this.options.newIdempotencyKey();
+    const fetch = options.body && this.options.uploadFetch ? this.options.uploadFetch : this.options.fetch;
     for (let attempt = 0; ; attempt += 1) {
       let res: Response;
       try {
-        res = await this.options.fetch(url, this.init(method, headers, options));
+        res = await fetch(url, this.init(method, headers, options));
       } catch (error) {
-        if (attempt < this.retries) {
+        if (attempt < this.retries && (options.idempotent !== false || neverSent(error))) {
           await this.options.sleep(backoffMs(attempt));
           continue;
         }
         throw new NetworkError(`cannot reach ${this.options.baseUrl}: ${describeNetworkError(error)}`);
       }
       if (res.ok) return res;
-      if (isRetryableStatus(res.status) && attempt < this.retries) {
+      if (isRetryableStatus(res.status) && attempt < this.retries && options.idempotent !== false) {
         await res.body?.cancel().catch(() => undefined);
         await this.options.sleep(retryAfterMs(res.headers.get('retry-after')) ?? backoffMs(attempt));
         continue;
@@ -124,6 +132,12 @@ export async function apiErrorFrom(res: Response): Promise<ApiRequestError> {
   }
   const snippet = text.trim().slice(0, 200) || res.statusText || 'no body';
   return new ApiRequestError(res.status, `http_${res.status}`, snippet, null);
+}
+
+/** Connection refused or a name that did not resolve: no byte of the request reached the server. */
+function neverSent(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } } | null)?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 function describeNetworkError(error: unknown): string {

@@ -38,6 +38,10 @@ describe(applyJobOverrides.name, () => {
     expect(applyJobOverrides(body, { trainingFile: 'f2', metadata: { sha: 'abc' } })).toEqual({ model: 'a', training_file: 'f2', metadata: { team: 'nlp', sha: 'abc' } });
   });
 
+  it('merges node selector labels', () => {
+    expect(applyJobOverrides({ node_selector: { gpu: 'a100' } }, { nodeSelector: { pool: 'ci' } })).toEqual({ node_selector: { gpu: 'a100', pool: 'ci' } });
+  });
+
   it('changes nothing without overrides', () => {
     const body = { model: 'a', training_file: 'f1' };
     expect(applyJobOverrides(body, { metadata: {} })).toEqual(body);

@@ -24,18 +24,23 @@ export interface JobOverrides {
   validationFile?: string;
   suffix?: string;
   metadata?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
 }
 
-/** Command-line values win over the file's (metadata is merged key by key). */
+/** Command-line values win over the file's (metadata and node_selector are merged key by key). */
 export function applyJobOverrides(body: Record<string, unknown>, o: JobOverrides): Record<string, unknown> {
   const out = { ...body };
   if (o.model !== undefined) out['model'] = o.model;
   if (o.trainingFile !== undefined) out['training_file'] = o.trainingFile;
   if (o.validationFile !== undefined) out['validation_file'] = o.validationFile;
   if (o.suffix !== undefined) out['suffix'] = o.suffix;
-  if (o.metadata && Object.keys(o.metadata).length > 0) {
-    const existing = out['metadata'];
-    out['metadata'] = { ...(existing && typeof existing === 'object' ? existing : {}), ...o.metadata };
-  }
+  mergePairs(out, 'metadata', o.metadata);
+  mergePairs(out, 'node_selector', o.nodeSelector);
   return out;
+}
+
+function mergePairs(body: Record<string, unknown>, field: string, pairs: Record<string, string> | undefined): void {
+  if (!pairs || Object.keys(pairs).length === 0) return;
+  const existing = body[field];
+  body[field] = { ...(existing && typeof existing === 'object' ? existing : {}), ...pairs };
 }

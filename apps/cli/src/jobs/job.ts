@@ -15,6 +15,7 @@ export interface Job {
   trained_tokens: number | null;
   total_steps: number | null;
   attempt: number;
+  preemptions?: number;
   node_id: string | null;
   result_files: string[];
   created_at: number;

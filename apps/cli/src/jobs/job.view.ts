@@ -41,6 +41,7 @@ export function jobDetails(job: Job, now: number): string {
     ['trained tokens', job.trained_tokens],
     ['node', job.node_id],
     ['attempt', job.attempt > 0 ? job.attempt : null],
+    ['preemptions', job.preemptions ? job.preemptions : null],
     ['created', formatTime(job.created_at)],
     ['started', formatTime(job.started_at)],
     ['finished', formatTime(job.finished_at)],
@@ -53,7 +54,7 @@ export function jobDetails(job: Job, now: number): string {
 
 /** One event as a log line: `2025-01-02 15:04:05Z  job.queued  message`. */
 export function eventLine(event: JobEvent): string {
-  return `${formatTime(event.created_at)}  ${event.type.padEnd(16)}  ${event.message}`;
+  return `${formatTime(event.created_at)}  ${event.type.padEnd(18)}  ${event.message}`;
 }
 
 /**

@@ -24,6 +24,7 @@ export function registerJobsCommands(program: Command, ctx: CliContext): void {
     .option('--validation-file <id>', 'validation dataset id (overrides the file)')
     .option('--suffix <suffix>', 'adapter name suffix (overrides the file)')
     .option('--metadata <key=value>', 'metadata pair, repeatable (merged into the file\'s)', collect, [])
+    .option('--node-selector <label=value>', 'run only on nodes with this label, repeatable', collect, [])
     .option('--idempotency-key <key>', 'retry-safe submission: the same key and body return the same job')
     .option('--wait', 'follow the job until it ends; exit 0 succeeded, 1 failed, 4 cancelled')
     .action(async (opts: CreateOptions, cmd: Command) => {
@@ -33,6 +34,7 @@ export function registerJobsCommands(program: Command, ctx: CliContext): void {
         validationFile: opts.validationFile,
         suffix: opts.suffix,
         metadata: parseKeyValues(opts.metadata, '--metadata'),
+        nodeSelector: parseKeyValues(opts.nodeSelector, '--node-selector'),
       });
       const session = await ctx.session(cmd);
       const { body: job, replayed } = await session.client.request<Job>('POST', '/v1/jobs', { json: body, idempotencyKey: opts.idempotencyKey });
@@ -120,6 +122,7 @@ interface CreateOptions {
   validationFile?: string;
   suffix?: string;
   metadata: string[];
+  nodeSelector: string[];
   idempotencyKey?: string;
   wait?: boolean;
 }

@@ -40,7 +40,7 @@ export function registerNodesCommands(program: Command, ctx: CliContext): void {
       });
   action('cordon', 'start nothing new on the node (its running jobs go on)').option('--reason <text>', 'why, for the audit log');
   action('uncordon', 'let the node take new jobs again');
-  action('drain', 'start nothing new and move the running jobs elsewhere');
+  action('drain', 'cordon the node and move its running jobs elsewhere (from their checkpoints)').option('--reason <text>', 'why, for the audit log');
 
   nodes
     .command('label')

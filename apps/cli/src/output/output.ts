@@ -6,7 +6,10 @@ export interface TextStream {
 /** `human`: tables and sentences; `json`: the raw API JSON; `quiet`: only ids, one a line. */
 export type OutputMode = 'human' | 'json' | 'quiet';
 
-/** Results go to stdout, progress and notes to stderr, so `--json`/`-q` output can be piped as it is. */
+/**
+ * Results go to stdout, progress, notes and errors to stderr, so `--json`/`-q` output can be piped as it is while a CI
+ * log still shows what happened.
+ */
 export class Output {
   constructor(
     readonly mode: OutputMode,
@@ -34,9 +37,9 @@ export class Output {
     if (this.mode === 'human') this.stdout.write(`${text}\n`);
   }
 
-  /** Progress and notes on stderr, in human mode only. */
+  /** Progress and notes, on stderr in every mode. */
   note(text: string): void {
-    if (this.mode === 'human') this.stderr.write(`${text}\n`);
+    this.stderr.write(`${text}\n`);
   }
 
   /** Warnings on stderr in every mode. */
@@ -44,9 +47,9 @@ export class Output {
     this.stderr.write(`warning: ${text}\n`);
   }
 
-  /** Whether drawing a progress bar on stderr makes sense. */
+  /** Whether to draw a progress bar: stderr is a terminal and the output is not for a machine. */
   get interactive(): boolean {
-    return this.mode === 'human' && this.stderr.isTTY === true;
+    return this.mode !== 'json' && this.stderr.isTTY === true;
   }
 
   get progressStream(): TextStream {

@@ -19,7 +19,7 @@ export function registerTeamsCommands(program: Command, ctx: CliContext): void {
     .argument('<name>', 'lowercase letters, digits and -')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { client, out } = await ctx.session(cmd);
-      const { body: team } = await client.request<Team>('POST', '/v1/teams', { json: { name } });
+      const { body: team } = await client.request<Team>('POST', '/v1/teams', { json: { name }, idempotent: false });
       out.result(team, () => `${team.id} ${team.name}`);
     });
 

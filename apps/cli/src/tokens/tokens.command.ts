@@ -45,6 +45,7 @@ export function registerTokensCommands(program: Command, ctx: CliContext): void 
       const { client, out } = await ctx.session(cmd);
       const { body: token } = await client.request<Token>('POST', '/v1/tokens', {
         json: { name: opts.name, role: opts.role, team_id: opts.team, expires_in_days: opts.expiresInDays },
+        idempotent: false,
       });
       out.result(token, () => details(token));
       out.note('The secret is shown only this once; Grove keeps only its hash.');
