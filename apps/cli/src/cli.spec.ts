@@ -19,7 +19,8 @@ async function run(argv: string[], fetch = fakeFetch([]), files: Record<string, 
     uploadFetch: fetch,
     homedir: '/home/u',
     readFile: async (path) => {
-      if (path in files) return files[path]!;
+      const text = files[path];
+      if (text !== undefined) return text;
       throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
     },
     sleep: async () => undefined,
@@ -77,8 +78,8 @@ describe(runCli.name, () => {
     it('posts the file with flag overrides and the given idempotency key', async () => {
       const result = await run(['jobs', 'create', '-f', 'job.yaml', '--training-file', 'file_1', '--metadata', 'sha=abc', '--idempotency-key', 'ci-abc', '-q'], fakeFetch([json(201, JOB)]), files);
       expect(result).toMatchObject({ code: ExitCode.ok, stdout: 'job_1\n' });
-      expect(JSON.parse(result.calls[0]!.body!)).toEqual({ model: 'org/tiny', training_file: 'file_1', hyperparameters: { n_epochs: 1 }, metadata: { sha: 'abc' } });
-      expect(result.calls[0]!.headers['Idempotency-Key']).toBe('ci-abc');
+      expect(JSON.parse(result.calls[0]?.body ?? '')).toEqual({ model: 'org/tiny', training_file: 'file_1', hyperparameters: { n_epochs: 1 }, metadata: { sha: 'abc' } });
+      expect(result.calls[0]?.headers['Idempotency-Key']).toBe('ci-abc');
     });
 
     it('refuses a malformed file with exit 2 and sends nothing', async () => {

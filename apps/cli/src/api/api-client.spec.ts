@@ -32,14 +32,14 @@ describe(ApiClient.name, () => {
     it('uses the given Idempotency-Key and reports a replayed answer', async () => {
       const fetch = fakeFetch([json(201, { id: 'job_1' }, { 'Idempotent-Replayed': 'true' })]);
       expect((await client(fetch).request('POST', '/v1/jobs', { json: {}, idempotencyKey: 'ci-abc' })).replayed).toBe(true);
-      expect(fetch.calls[0]!.headers['Idempotency-Key']).toBe('ci-abc');
+      expect(fetch.calls[0]?.headers['Idempotency-Key']).toBe('ci-abc');
     });
 
     it('sends no Idempotency-Key on GET and encodes the query', async () => {
       const fetch = fakeFetch([json(200, { object: 'list', data: [] })]);
       await client(fetch).get('/v1/jobs', { status: 'queued', 'metadata[sha]': 'a b', after: undefined });
-      expect(fetch.calls[0]!.url).toBe('http://grove:8080/v1/jobs?status=queued&metadata%5Bsha%5D=a+b');
-      expect(fetch.calls[0]!.headers['Idempotency-Key']).toBeUndefined();
+      expect(fetch.calls[0]?.url).toBe('http://grove:8080/v1/jobs?status=queued&metadata%5Bsha%5D=a+b');
+      expect(fetch.calls[0]?.headers['Idempotency-Key']).toBeUndefined();
     });
 
     it('retries 503 and network errors with backoff, keeping the same Idempotency-Key', async () => {

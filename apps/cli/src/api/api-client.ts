@@ -43,19 +43,15 @@ export interface ApiResult<T> {
 }
 
 /**
- * The control plane's REST API over fetch. Every request it sends may be repeated safely (reads, label sets, and
- * POSTs that carry an Idempotency-Key), so network errors and 5xx are retried with backoff; any other non-2xx answer
- * becomes an ApiRequestError with the API's `{code, message, param}`.
+ * The control plane's REST API over fetch. Reads, label sets and POSTs carrying an Idempotency-Key may be repeated
+ * safely, so network errors and 5xx are retried with backoff (`idempotent: false` marks the exceptions); any other
+ * non-2xx answer becomes an ApiRequestError with the API's `{code, message, param}`.
  */
 export class ApiClient {
   private readonly retries: number;
 
   constructor(private readonly options: ApiClientOptions) {
     this.retries = options.retries ?? 3;
-  }
-
-  get baseUrl(): string {
-    return this.options.baseUrl;
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {

@@ -19,8 +19,8 @@ describe(followJobEvents.name, () => {
     const { done, seen } = follow(fetch);
     await done;
     expect(seen.map((e) => e.type)).toEqual(['job.created', 'job.queued']);
-    expect(fetch.calls[0]!.url).toBe('http://g/v1/jobs/job_1/events/stream');
-    expect(fetch.calls[0]!.headers['Last-Event-ID']).toBeUndefined();
+    expect(fetch.calls[0]?.url).toBe('http://g/v1/jobs/job_1/events/stream');
+    expect(fetch.calls[0]?.headers['Last-Event-ID']).toBeUndefined();
   });
 
   it('resumes after a dropped connection with Last-Event-ID, losing and repeating nothing', async () => {

@@ -10,7 +10,7 @@ export function parseJobFile(text: string, name: string): Record<string, unknown
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new UsageError(`${name}${at ? `:${at.line}:${at.col}` : ''}: ${message}`);
   }
   if (doc.contents === null) throw new UsageError(`${name} is empty: it should hold the job's fields (model, training_file, …)`);

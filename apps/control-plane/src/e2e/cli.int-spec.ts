@@ -131,8 +131,8 @@ describe('grove CLI end to end (real control plane, agent process, engine)', () 
 
     const first = await pipeline('adapter-1');
     expect(first.code, `${first.stdout}\n${first.stderr}\nagent:\n${agent.output.join('').slice(-3000)}`).toBe(0);
-    const id = /^job (job_\S+) succeeded$/m.exec(first.stdout)?.[1];
-    expect(id).toBeDefined();
+    const id = /^job (job_\S+) succeeded$/m.exec(first.stdout)?.[1] ?? '';
+    expect(id).toMatch(/^job_/);
     expect(await readdir(join(dir, 'adapter-1'))).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors']));
     const job = (await t.http().get(`/v1/jobs/${id}`).set(bearer(team.member)).expect(200)).body;
     expect(job).toMatchObject({ status: 'succeeded', model: modelName, suffix: 'ci', metadata: { git_sha: sha } });
@@ -146,7 +146,7 @@ describe('grove CLI end to end (real control plane, agent process, engine)', () 
     const same = await grove(team.member, 'jobs', 'list', '--metadata', `git_sha=${sha}`, '-q');
     expect(same.stdout).toBe(`${id}\n`);
 
-    const events = await grove(team.member, 'jobs', 'events', id!, '--follow', '--json');
+    const events = await grove(team.member, 'jobs', 'events', id, '--follow', '--json');
     expect(events.code).toBe(0);
     const types = events.stdout.trim().split('\n').map((l) => JSON.parse(l).type);
     expect(types[0]).toBe('job.created');
