@@ -1,5 +1,5 @@
 export * from './calibration/calibration';
-export * from './calibration/default-calibration';
+export * from './calibration/load-default-calibration';
 export * from './errors';
 export * from './fit/ridge-least-squares';
 export * from './memory/memory-model';

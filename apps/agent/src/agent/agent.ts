@@ -186,15 +186,17 @@ export class Agent {
   private async preempt(job: RunningJob): Promise<void> {
     const engine = job.engine;
     if (!engine || !engine.alive) return;
-    let step: number;
     try {
-      step = (await engine.checkpointJob(job.jobId)).step;
+      await engine.checkpointJob(job.jobId);
     } catch (e) {
       // The job finished or failed first; its own event reports it.
       this.deps.log.info({ jobId: job.jobId, err: (e as Error).message }, 'no checkpoint to preempt with');
       return;
     }
     await engine.removeJob(job.jobId).catch(() => undefined);
+    // Until removeJob the engine kept training and a periodic checkpoint may have replaced the one asked for: the
+    // folder now holds its final state, and its own step is the one to resume from.
+    const step = (JSON.parse(await readFile(join(job.paths.checkpointDir, 'state.json'), 'utf8')) as { step: number }).step;
     await addMetricsToCheckpoint(job.paths.outputDir, job.paths.checkpointDir, step);
     const key = await this.deps.artifacts.uploadCheckpoint(job.jobId, job.attempt, step, job.paths.checkpointDir);
     await this.reportAndEnd(job, { $case: 'preempted', value: { step, checkpointKey: key } });

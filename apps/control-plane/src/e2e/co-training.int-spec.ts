@@ -184,6 +184,54 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
     }
   });
 
+  it('drain: co-trained jobs checkpoint, move to another node and finish there with exactly their steps; cordon is respected', async () => {
+    const [nameA, nameB] = [uniqueName('node'), uniqueName('node')];
+    agent(nameA);
+    agent(nameB);
+    const operator = (method: 'get' | 'post', path: string) => t.http()[method](path).set(bearer(team.operator));
+    const nodes = await until('both nodes to register', async () => {
+      const list = (await operator('get', '/v1/nodes').expect(200)).body.data as { id: string; name: string; schedulable: string }[];
+      const [a, b] = [list.find((n) => n.name === nameA), list.find((n) => n.name === nameB)];
+      return a && b ? { a, b } : undefined;
+    });
+    // Both nodes cordoned: the jobs wait, and say why; then node A alone opens and takes both in one round.
+    for (const name of [nameA, nameB]) {
+      expect((await operator('post', `/v1/nodes/${name}/cordon`).send({ reason: 'e2e' }).expect(200)).body.schedulable).toBe('cordoned');
+    }
+    const ids = [await submit('d1', { n_epochs: 20, batch_size: 1 }), await submit('d2', { n_epochs: 20, batch_size: 1, lora: { r: 4 } })];
+    await until('both jobs to wait on cordoned nodes', async () => {
+      const jobs = await Promise.all(ids.map(job));
+      return jobs.every((j) => j.wait_reason?.code === 'all_matching_nodes_cordoned') ? jobs : undefined;
+    });
+    await operator('post', `/v1/nodes/${nameA}/uncordon`).expect(200);
+    const before = await until('both jobs co-trained on node A', async () => {
+      const jobs = await Promise.all(ids.map(job));
+      return jobs.every((j) => j.status === 'running') ? jobs : undefined;
+    });
+    expect(before.map((j) => j.node_id)).toEqual([nodes.a.id, nodes.a.id]);
+
+    await operator('post', `/v1/nodes/${nameB}/uncordon`).expect(200);
+    expect((await operator('post', `/v1/nodes/${nodes.a.id}/drain`).send({}).expect(200)).body.schedulable).toBe('draining');
+    const done = await until('both jobs to finish', async () => {
+      const jobs = await Promise.all(ids.map(job));
+      return jobs.every((j) => TERMINAL.includes(j.status)) ? jobs : undefined;
+    });
+    for (const [i, id] of ids.entries()) {
+      expect(done[i]).toMatchObject({ status: 'succeeded', node_id: nodes.b.id });
+      expect(done[i].preemptions).toBe(1);
+      const types = (await events(id)).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['job.preempting', 'job.preempted']));
+      expect((await adapter(id)).steps).toEqual(Array.from({ length: done[i].total_steps }, (_, k) => k + 1));
+    }
+    const drained = await until('node A to finish draining', async () => {
+      const a = (await operator('get', `/v1/nodes/${nameA}`).expect(200)).body;
+      return a.schedulable === 'cordoned' ? a : undefined;
+    });
+    expect(drained.draining).toBe(false);
+    const audit = (await operator('get', `/v1/audit-events?target_id=${nodes.a.id}`).expect(200)).body.data.map((e: { action: string }) => e.action);
+    expect(audit).toContain('node.drain');
+  });
+
   it('a duplicated start delivery never starts a job twice', async () => {
     agent(uniqueName('node'));
     const id = await submit('dup', { n_epochs: 2, batch_size: 2 });

@@ -130,6 +130,11 @@ export class LedgerGpu {
     return (t: number, k: number) => this.throughput.stepSeconds(this.state.gpuType, base, t, k);
   }
 
+  /** When the GPU can take new work: when it drains, never while its node is cordoned. */
+  openAt(): number {
+    return this.state.cordoned ? Infinity : this.drainAt();
+  }
+
   /** When the last job here is predicted to finish (now when idle). */
   drainAt(): number {
     if (this.drainCache === null) {

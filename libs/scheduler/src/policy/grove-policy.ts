@@ -137,7 +137,7 @@ export class GrovePolicy implements SchedulingPolicy {
       }
     }
 
-    const waiting = estimateStarts(blocked, gpus.map((g) => g.drainAt()), now);
+    const waiting = estimateStarts(blocked, gpus.map((g) => g.openAt()), now);
     return { preemptions, starts, waiting };
   }
 

@@ -40,8 +40,8 @@ export class RoundIndex {
   private readonly drainOf: Float64Array;
 
   constructor(private readonly gpus: readonly LedgerGpu[]) {
-    this.drainOrder = gpus.map((g) => g.index).sort((a, b) => gpus[a].drainAt() - gpus[b].drainAt() || a - b);
-    this.drainOf = Float64Array.from(gpus.map((g) => g.drainAt()));
+    this.drainOrder = gpus.map((g) => g.index).sort((a, b) => gpus[a].openAt() - gpus[b].openAt() || a - b);
+    this.drainOf = Float64Array.from(gpus.map((g) => g.openAt()));
     this.drainTimes = Array.from(this.drainOf).sort((a, b) => a - b);
     this.idle = [];
     for (const g of gpus) {
@@ -50,7 +50,7 @@ export class RoundIndex {
     }
   }
 
-  /** The k-th earliest predicted drain time over all GPUs (k from 0, clamped to the last). */
+  /** The k-th earliest time a GPU opens for new work (k from 0, clamped to the last); cordoned GPUs never do. */
   kthDrain(k: number): number {
     return this.drainTimes[Math.min(k, this.drainTimes.length - 1)];
   }
@@ -72,7 +72,7 @@ export class RoundIndex {
   changed(g: LedgerGpu, before: string | null): void {
     this.version++;
     this.drainTimes.splice(lowerBound(this.drainTimes, this.drainOf[g.index]), 1);
-    this.drainOf[g.index] = g.drainAt();
+    this.drainOf[g.index] = g.openAt();
     this.drainTimes.splice(lowerBound(this.drainTimes, this.drainOf[g.index]), 0, this.drainOf[g.index]);
     const after = g.baseModel;
     for (const base of [before, after]) if (base !== null) this.baseVersions.set(base, this.version);

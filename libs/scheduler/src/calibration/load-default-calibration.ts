@@ -1,3 +1,4 @@
+// Named apart from default-calibration.json: Node resolves an extensionless './default-calibration' to the JSON first.
 import defaultCalibrationJson from './default-calibration.json';
 import { parseCalibration, type Calibration } from './calibration';
 
