@@ -1,13 +1,9 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { gpuQueueName, type GpuMessage } from '@grove/contracts';
 import {
-  AgentServiceClient, Backend, FailureReason, type HeartbeatRequest, type HeartbeatResponse, type RegisterResponse,
-  type ReportJobEventRequest, type ReportJobEventResponse,
+  FailureReason, type HeartbeatRequest, type HeartbeatResponse,
 } from '@grove/proto';
-import { Worker, type Job } from 'bullmq';
 import type { Response as SuperagentResponse } from 'superagent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentGrpcServer } from '../agent-api/agent-grpc.server';
+import { FakeAgents, until as untilAsync } from '../testing/fake-agents';
 import {
   bearer, createTeam, jsonl, registerModel, startTestApp, uniqueName, uploadDataset, waitForJob, type TestApp,
 } from '../testing/test-app';
@@ -19,55 +15,15 @@ import {
 describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)', () => {
   let t: TestApp;
   let team: Awaited<ReturnType<typeof createTeam>>;
-  let client: AgentServiceClient;
+  let agents: FakeAgents;
   let joinToken: string;
   let fileId: string;
-  const workers: Worker[] = [];
-  const timers: NodeJS.Timeout[] = [];
 
-  const md = () => {
-    const m = new Metadata();
-    m.set('authorization', `Bearer ${joinToken}`);
-    return m;
-  };
-  const rpc = <Req, Res>(method: 'register' | 'heartbeat' | 'reportJobEvent', req: Req): Promise<Res> =>
-    new Promise((resolve, reject) =>
-      (client[method] as unknown as (r: Req, m: Metadata, cb: (e: ServiceError | null, r: Res) => void) => void).call(client, req, md(), (e, r) => (e ? reject(e) : resolve(r))));
-  const report = (req: ReportJobEventRequest) => rpc<ReportJobEventRequest, ReportJobEventResponse>('reportJobEvent', req);
+  const report = (req: Parameters<FakeAgents['report']>[0]) => agents.report(req);
+  const rpc = <Req, Res>(method: 'register' | 'heartbeat' | 'reportJobEvent', req: Req) => agents.rpc<Req, Res>(method, req);
+  const node = (name: string, models: string[], memoryBytes?: number) => agents.node(name, models, { memoryBytes });
+  const until = <T>(probe: () => T | undefined, what: string, ms?: number) => untilAsync(probe, what, ms);
   const agentHttp = (path: string) => t.http().get(path).set(bearer(joinToken));
-
-  /** Registers a node with one GPU, keeps it alive until `silence()`, and collects its GPU queue's messages. */
-  async function node(name: string, models: string[], memoryBytes = 8 * 2 ** 30): Promise<{ id: string; messages: GpuMessage[]; silence: () => void }> {
-    const registration = {
-      nodeName: name, gpus: [{ index: 0, name: 'cpu-slot', totalMemoryBytes: memoryBytes }], engineVersion: 't', backend: Backend.BACKEND_CPU,
-      baseModels: models, labels: {},
-    };
-    const reg = await rpc<unknown, RegisterResponse>('register', registration);
-    const messages: GpuMessage[] = [];
-    const url = new URL(t.config.redisUrl);
-    const worker = new Worker<GpuMessage>(gpuQueueName(reg.nodeId, 0), async (job: Job<GpuMessage>) => void messages.push(job.data), {
-      connection: { host: url.hostname, port: Number(url.port), db: Number(url.pathname.slice(1) || 0), maxRetriesPerRequest: null },
-    });
-    workers.push(worker);
-    // Like an agent: heartbeat, and register again when told the node is unknown (marked lost).
-    const beat = async () => {
-      const { known } = await rpc<HeartbeatRequest, HeartbeatResponse>('heartbeat', { nodeId: reg.nodeId, gpus: [], jobs: [] });
-      if (!known) await rpc('register', registration);
-    };
-    const alive = setInterval(() => void beat().catch(() => undefined), 200);
-    timers.push(alive);
-    return { id: reg.nodeId, messages, silence: () => clearInterval(alive) };
-  }
-
-  async function until<T>(probe: () => T | undefined, what: string, ms = 15_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   /** Each test gets its own base model, so only that test's nodes can take its jobs. */
   async function freshModel(): Promise<string> {
@@ -84,14 +40,12 @@ describe('dispatch to GPU queues and agent reports (real gRPC, BullMQ, Postgres)
   beforeAll(async () => {
     t = await startTestApp({ GROVE_DISPATCH_INTERVAL_MS: '100', GROVE_HEARTBEAT_INTERVAL_MS: '200', GROVE_NODE_GRACE_MS: '4000', GROVE_CHECKPOINT_EVERY: '5' });
     team = await createTeam(t);
-    client = new AgentServiceClient(`127.0.0.1:${t.app.get(AgentGrpcServer).port}`, credentials.createInsecure());
     joinToken = (await t.http().post('/v1/nodes/join-tokens').set(bearer(team.operator)).send({ name: 'test' }).expect(201)).body.secret;
+    agents = new FakeAgents(t, joinToken);
     fileId = (await uploadDataset(t, team.member, jsonl([1, 2, 3, 4, 5].map((i) => ({ prompt: `Q${i}?`, completion: ` A${i}.` }))))).body.id;
   });
   afterAll(async () => {
-    timers.forEach(clearInterval);
-    await Promise.all(workers.map((w) => w.close()));
-    client?.close();
+    await agents?.close();
     await t.close();
   });
 

@@ -90,9 +90,8 @@ export class NodesController {
     return { object: 'list', data: (await this.nodes.list()).map(presentNode) };
   }
 
-  /** A join token for agents; the secret is in this response only. */
+  /** A join token for agents; the secret is in this response only (so it is never stored for an idempotent replay). */
   @Post('join-tokens')
-  @Idempotent()
   async createJoinToken(@Body() body: CreateJoinTokenDto, @CurrentPrincipal() principal: Principal) {
     const token = await this.joinTokens.create(body.name, actorOf(principal));
     return { ...presentJoinToken(token), secret: token.secret };

@@ -4,6 +4,7 @@ import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { RequireRole } from '../auth/auth.decorators';
 import { unixSeconds } from '../common/presenters';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import type { TeamRecord } from './teams.repository';
 import { TeamsService } from './teams.service';
 
@@ -21,6 +22,7 @@ export class TeamsController {
   constructor(private readonly teams: TeamsService) {}
 
   @Post()
+  @Idempotent()
   async create(@Body() body: CreateTeamDto) {
     return present(await this.teams.create(body.name));
   }
