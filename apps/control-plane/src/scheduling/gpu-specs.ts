@@ -5,6 +5,8 @@
 export interface GpuSpec {
   peakFlops: number;
   hbmBytesPerSecond: number;
+  contextBytes?: number;
+  marginMinBytes?: number;
 }
 
 const KNOWN: readonly (readonly [string, GpuSpec])[] = [
@@ -21,8 +23,11 @@ const KNOWN: readonly (readonly [string, GpuSpec])[] = [
 /** A GPU we have no datasheet for: a mid-range guess the online fit corrects. */
 const UNKNOWN_GPU: GpuSpec = { peakFlops: 100e12, hbmBytesPerSecond: 1e12 };
 
-/** The CPU reference backend: a few cores' worth of fp32 BLAS. */
-export const CPU_SPEC: GpuSpec = { peakFlops: 5e10, hbmBytesPerSecond: 2e10 };
+/**
+ * The CPU reference backend: a few cores' worth of fp32 BLAS, no CUDA context (the process and BLAS buffers are tens
+ * of MiB), and a slot budget that is a setting rather than a card, so a smaller fixed margin.
+ */
+export const CPU_SPEC: GpuSpec = { peakFlops: 5e10, hbmBytesPerSecond: 2e10, contextBytes: 64 * 2 ** 20, marginMinBytes: 256 * 2 ** 20 };
 
 export function gpuSpecFor(name: string): GpuSpec {
   const upper = name.toUpperCase();

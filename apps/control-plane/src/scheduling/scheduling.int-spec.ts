@@ -6,9 +6,10 @@ import {
   bearer, createTeam, jsonl, registerModel, startTestApp, uniqueName, uploadDataset, waitForJob, type TestApp,
 } from '../testing/test-app';
 import { ClusterScheduler } from './cluster-scheduler';
+import { CPU_SPEC } from './gpu-specs';
 
-const GIB = 1024 ** 3;
-const MARGIN = 2 * GIB; // the memory model's fixed margin on GPUs under 50 GiB (calibration marginMinBytes)
+// The memory model's fixed margin on a CPU slot this small (4 % of a few GiB is less).
+const MARGIN = CPU_SPEC.marginMinBytes!;
 
 /**
  * The scheduler through the control plane: real HTTP, gRPC, BullMQ and Postgres, with agents driven by hand. Every

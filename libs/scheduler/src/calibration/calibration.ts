@@ -8,6 +8,9 @@ const gpuTypeSchema = z.object({
   /** Dense bf16 tensor-core peak, FLOP/s. */
   peakFlops: z.number().positive(),
   hbmBytesPerSecond: z.number().positive(),
+  /** Overrides memory.contextBytes / memory.marginMinBytes for this type (a CPU slot has no CUDA context). */
+  contextBytes: z.number().nonnegative().optional(),
+  marginMinBytes: z.number().nonnegative().optional(),
 });
 
 /** Analytic memory model coefficients (see README, "Memory model"). */

@@ -117,10 +117,19 @@ export class MemoryModel {
     return fit;
   }
 
+  /** Per engine process: the GPU type's own figure if it has one (a CPU slot has no CUDA context). */
+  private contextBytes(gpuType: string): number {
+    return this.gpuTypeSpec(gpuType)?.contextBytes ?? this.calibration.memory.contextBytes;
+  }
+
+  private gpuTypeSpec(gpuType: string) {
+    return Object.hasOwn(this.calibration.gpuTypes, gpuType) ? this.calibration.gpuTypes[gpuType] : undefined;
+  }
+
   /** Fixed part of a GPU hosting `baseModel`: context, base weights and the fitted β0. */
   baselineBytes(gpuType: string, baseModel: string): number {
     const theta = this.fit(gpuType, baseModel)?.coefficients();
-    return this.calibration.memory.contextBytes + this.analyticBaseBytes(baseModel) + (theta ? theta[0] * GIB : 0);
+    return this.contextBytes(gpuType) + this.analyticBaseBytes(baseModel) + (theta ? theta[0] * GIB : 0);
   }
 
   /** What adding `job` to an engine process adds to its peak, fitted correction included. */
@@ -152,14 +161,15 @@ export class MemoryModel {
   marginBytes(gpuType: string, gpuMemoryBytes: number, baseModel: string | null): number {
     const m = this.calibration.memory;
     const rmse = baseModel ? (this.fit(gpuType, baseModel)?.rmse() ?? 0) : 0;
-    return Math.max(m.marginMinBytes, m.marginFraction * gpuMemoryBytes) + 2 * rmse * GIB;
+    const minBytes = this.gpuTypeSpec(gpuType)?.marginMinBytes ?? m.marginMinBytes;
+    return Math.max(minBytes, m.marginFraction * gpuMemoryBytes) + 2 * rmse * GIB;
   }
 
   /** Feeds one measured peak of an engine process (all jobs on the GPU share its base model). */
   observePeak(gpuType: string, jobs: readonly JobShape[], measuredBytes: number, weight = 1): void {
     const baseModel = singleBaseModel(jobs);
     const analytic =
-      this.calibration.memory.contextBytes +
+      this.contextBytes(gpuType) +
       this.analyticBaseBytes(baseModel) +
       jobs.reduce((s, j) => s + this.analyticJobBytes(j), 0);
     this.fitFor(gpuType, baseModel).add(features(jobs), (measuredBytes - analytic) / GIB, weight);
