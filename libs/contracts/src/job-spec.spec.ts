@@ -9,6 +9,7 @@ describe('createJobSchema', () => {
       training_file: 'f',
       priority: 'normal',
       metadata: {},
+      node_selector: {},
       hyperparameters: {
         n_epochs: 3, batch_size: 8, micro_batch_size: 4, learning_rate: 2e-4, lr_scheduler: 'cosine', warmup_steps: 0,
         weight_decay: 0, max_grad_norm: 1, max_seq_len: 2048, on_overlength: 'truncate', seed: 42,
