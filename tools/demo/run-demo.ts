@@ -68,7 +68,8 @@ function table(jobs: any[], node: any): string {
     const step = run ? `${run.step}/${run.total_steps}` : j.status === 'succeeded' ? `${j.total_steps}/${j.total_steps}` : '-';
     const loss = run ? run.loss.toFixed(4) : '-';
     const tps = run ? run.tokens_per_second.toFixed(0) : '-';
-    return `    ${j.suffix.padEnd(10)} ${j.status.padEnd(10)} ${step.padStart(7)} ${loss.padStart(8)} ${tps.padStart(9)}`;
+    const waiting = j.wait_reason ? `  waiting: ${j.wait_reason.code}` : '';
+    return `    ${j.suffix.padEnd(10)} ${j.status.padEnd(10)} ${step.padStart(7)} ${loss.padStart(8)} ${tps.padStart(9)}${waiting}`;
   });
   const gpu = node?.gpus[0];
   const memory = gpu?.memory_used_bytes ? `engine memory ${(gpu.memory_used_bytes / 2 ** 20).toFixed(1)} MiB (peak ${(gpu.memory_peak_bytes / 2 ** 20).toFixed(1)} MiB)` : 'engine memory -';
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
 
     const variants = [
       { suffix: 'r8-cosine', hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate: 2e-3, lr_scheduler: 'cosine', warmup_steps: 2, lora: { r: 8, alpha: 16 } } },
-      { suffix: 'r16-linear', hyperparameters: { n_epochs: 2, batch_size: 8, learning_rate: 1e-3, lr_scheduler: 'linear', lora: { r: 16, alpha: 32, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } } },
+      { suffix: 'r16-linear', hyperparameters: { n_epochs: 3, batch_size: 8, learning_rate: 1e-3, lr_scheduler: 'linear', lora: { r: 16, alpha: 32, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] } } },
       { suffix: 'r4-mlp', hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate: 3e-3, lr_scheduler: 'constant', lora: { r: 4, alpha: 8, target_modules: ['gate_proj', 'up_proj', 'down_proj'] } } },
     ];
     const jobs: any[] = [];

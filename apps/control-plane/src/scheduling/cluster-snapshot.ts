@@ -47,6 +47,7 @@ export function buildClusterState(now: Date, nodes: readonly NodeRecord[], jobs:
     } else {
       const key = gpuId(job.nodeId, job.gpuIndex);
       const list = placed.get(key) ?? [];
+      // updated_at of a placed job is its assignment or start: the current run began then (churn limit).
       list.push({ ...common, startedAt: seconds(job.updatedAt) });
       placed.set(key, list);
     }
