@@ -1,11 +1,13 @@
 // The multi-LoRA training engine: one frozen base model, any number of jobs. Each step() packs every active job's
 // current micro-batch into one fused batch, runs forward/backward once over it, and steps each job's optimizer
 // when its gradient accumulation completes. Jobs can be added and removed between steps; a job that fails
-// (bad data, NaN/Inf, out of memory) is dropped alone and reported, the others go on untouched.
+// (bad data, NaN/Inf, out of memory) is dropped alone and reported, the others go on untouched. Jobs with a
+// validation set evaluate it after their due steps (together, sharing the frozen GEMMs) and may stop early.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,9 @@ struct StepEvent {
 struct JobFinished {
   std::string job_id;
   std::string output_dir;
+  bool early_stopped = false;
+  std::optional<int64_t> best_step;  // with a validation set and a finite evaluation
+  std::optional<double> best_val_loss;
 };
 
 struct JobFailed {
@@ -71,15 +76,21 @@ class Engine {
 
   // One fused micro-step over all jobs.
   StepReport step();
-  // One fused forward+backward of every job's first micro-batch, no update; writes <out_dir>/<id>.safetensors.
+  // One fused forward+backward of every job's first micro-batch, no update; writes <out_dir>/<id>.safetensors
+  // (with `val_loss` for a job with a validation set: the loss of its adapter as loaded, before any step).
   Status dump(const std::string& out_dir);
 
   Backend& backend() { return backend_; }
   const Model& model() const { return model_; }
 
  private:
+  Job* find(const std::string& id);
   void fail(const std::string& id, const Status& status, StepReport& report);
-  void after_micro_batch(Job& job, double loss_sum, int64_t tokens, double seconds, StepReport& report);
+  // Evaluates the validation set of every job in `stepped` that is due, filling in their val_loss.
+  void evaluate(std::vector<StepEvent>& stepped, StepReport& report);
+  // Metrics, checkpoint, output and finish of a job that completed an optimizer step.
+  void after_optimizer_step(const StepEvent& e, StepReport& report);
+  void finish(Job& job, StepReport& report);
 
   Backend& backend_;
   const Model& model_;

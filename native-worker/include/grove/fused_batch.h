@@ -23,6 +23,7 @@ struct FusedBatch {
   std::vector<int32_t> targets;  // next token id where it is a loss target, else -1
   std::vector<int32_t> seq_starts;
   std::vector<JobSegment> segments;
+  bool training = true;  // false for evaluation: no LoRA dropout
 
   int tokens() const { return static_cast<int>(ids.size()); }
   int num_seqs() const { return static_cast<int>(seq_starts.size()) - 1; }

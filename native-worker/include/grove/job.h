@@ -3,10 +3,13 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "grove/adapter.h"
+#include "grove/early_stopping.h"
 #include "grove/fused_batch.h"
 #include "grove/job_spec.h"
 #include "grove/token_file.h"
@@ -21,6 +24,7 @@ struct StepMetrics {
   int64_t targets = 0;
   double grad_norm = 0.0;
   double tokens_per_s = 0.0;
+  std::optional<double> val_loss;  // set when the job evaluated its validation set after this step
 };
 
 // Where the next example comes from: example `index` of epoch `epoch`'s order.
@@ -41,7 +45,8 @@ class Job {
   const std::string& id() const { return spec_.id; }
   Adapter& adapter() { return *adapter_; }
   int64_t step() const { return step_; }
-  bool done() const { return step_ >= spec_.steps; }
+  // All steps taken, or early stopping fired.
+  bool done() const { return step_ >= spec_.steps || validation_.stopped; }
 
   // Appends this job's current micro-batch to `batch` as one segment (planning the optimizer step first if it
   // is the step's first micro-batch).
@@ -60,7 +65,17 @@ class Job {
   bool checkpoint_due() const;
   Status save_checkpoint(Backend& backend, const std::string& model_path);
   Status append_metrics(const StepMetrics& m);
+  // The PEFT adapter into output_dir: with early stopping, the weights of the best evaluation (job_validation.cpp).
   Status write_output(Backend& backend, const std::string& model_path);
+
+  // Validation (job_validation.cpp). An evaluation is due after every eval_every-th optimizer step and the last.
+  bool has_validation() const { return val_file_.has_value(); }
+  bool evaluation_due() const;
+  const TokenView& validation_data() const { return val_file_->view(); }
+  int64_t validation_targets() const { return val_targets_; }
+  // Records the evaluation of the adapter as it is after the current step; keeps its weights if it is the best.
+  void record_validation(double loss, Backend& backend);
+  const ValidationState& validation() const { return validation_; }
 
  private:
   Job(const JobSpec& spec, TokenFile data, std::unique_ptr<Adapter> adapter)
@@ -70,6 +85,11 @@ class Job {
   int64_t example_targets(size_t example) const;
   Status load_checkpoint(Backend& backend);
   Status reset_metrics_file();
+  Status load_validation_data(const Model& model);
+  void allocate_best(Backend& backend);
+  nlohmann::ordered_json validation_json() const;
+  Status save_best(Backend& backend, const std::string& dir) const;
+  Status load_validation_checkpoint(const nlohmann::json& state, Backend& backend);
 
   JobSpec spec_;
   TokenFile file_;
@@ -87,6 +107,10 @@ class Job {
   int64_t step_tokens_ = 0;
   double step_seconds_ = 0.0;
   bool checkpoint_requested_ = false;
+  std::optional<TokenFile> val_file_;
+  int64_t val_targets_ = 0;
+  ValidationState validation_;
+  std::vector<Buffer> best_;  // early stopping: A and B of every module at the best evaluation, in module order
 };
 
 }  // namespace grove

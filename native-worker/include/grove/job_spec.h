@@ -38,6 +38,24 @@ struct ScheduleConfig {
   int64_t warmup_steps = 0;
 };
 
+// Early stopping on the validation loss (docs/spec.md, "validation"): the rule of the scheduler library's
+// checkEarlyStopping. patience 0 = off.
+struct EarlyStoppingRule {
+  int64_t patience = 0;
+  double min_delta = 0.0;
+};
+
+struct ValidationConfig {
+  std::string tokens;      // the validation set's .gtok; empty = no validation
+  int64_t eval_every = 0;  // optimizer steps between evaluations; resolved by parse_job_spec (never 0 when tokens set)
+  EarlyStoppingRule early_stopping;
+  bool enabled() const { return !tokens.empty(); }
+  bool stops_early() const { return early_stopping.patience > 0; }
+};
+
+// The default evaluation interval: about 10 evaluations per job, max(1, round(steps / 10)).
+int64_t default_eval_every(int64_t steps);
+
 struct JobSpec {
   std::string id;
   std::string tokens;
@@ -53,6 +71,7 @@ struct JobSpec {
   std::string output_dir;
   int64_t checkpoint_every = 0;  // optimizer steps between checkpoints; 0 = never
   std::string checkpoint_dir;    // default: <output_dir>/checkpoint
+  ValidationConfig validation;
 };
 
 StatusOr<JobSpec> parse_job_spec(const nlohmann::json& j);

@@ -30,12 +30,17 @@ nlohmann::ordered_json step_event(const StepEvent& e, const MemoryStats& stats) 
   j["tokens"] = e.metrics.tokens;
   j["tokens_per_s"] = e.metrics.tokens_per_s;
   j["grad_norm"] = e.metrics.grad_norm;
+  if (e.metrics.val_loss) j["val_loss"] = *e.metrics.val_loss;  // non-finite: null
   j["memory"] = memory_json(stats);
   return j;
 }
 
 nlohmann::ordered_json job_finished_event(const JobFinished& f) {
-  return {{"event", "job_finished"}, {"id", f.job_id}, {"output_dir", f.output_dir}};
+  nlohmann::ordered_json j{{"event", "job_finished"}, {"id", f.job_id}, {"output_dir", f.output_dir}};
+  j["early_stopped"] = f.early_stopped;
+  j["best_step"] = f.best_step ? nlohmann::ordered_json(*f.best_step) : nullptr;
+  j["best_val_loss"] = f.best_val_loss ? nlohmann::ordered_json(*f.best_val_loss) : nullptr;
+  return j;
 }
 
 nlohmann::ordered_json job_failed_event(const std::string& id, FailureReason reason, const std::string& message) {

@@ -30,11 +30,18 @@ int train_command(const std::vector<std::string>& args) {
   while (engine.has_jobs()) {
     StepReport report = engine.step();
     for (const auto& e : report.steps) {
-      std::fprintf(stderr, "job %s step %lld loss %.6f lr %.3g grad_norm %.4f tokens/s %.0f\n", e.job_id.c_str(),
+      std::fprintf(stderr, "job %s step %lld loss %.6f lr %.3g grad_norm %.4f tokens/s %.0f", e.job_id.c_str(),
                    static_cast<long long>(e.metrics.step), e.metrics.loss, e.metrics.lr, e.metrics.grad_norm,
                    e.metrics.tokens_per_s);
+      if (e.metrics.val_loss) std::fprintf(stderr, " val_loss %.6f", *e.metrics.val_loss);
+      std::fprintf(stderr, "\n");
     }
-    for (const auto& f : report.finished) std::fprintf(stderr, "job %s finished: %s\n", f.job_id.c_str(), f.output_dir.c_str());
+    for (const auto& f : report.finished) {
+      std::fprintf(stderr, "job %s finished%s: %s", f.job_id.c_str(), f.early_stopped ? " (stopped early)" : "",
+                   f.output_dir.c_str());
+      if (f.best_step) std::fprintf(stderr, " (best val_loss %.6f at step %lld)", *f.best_val_loss, static_cast<long long>(*f.best_step));
+      std::fprintf(stderr, "\n");
+    }
     for (const auto& f : report.failed) {
       std::fprintf(stderr, "job %s failed (%s): %s\n", f.job_id.c_str(), failure_reason_name(f.reason), f.message.c_str());
       ++failures;

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "engine/model_step.h"
+#include "engine/validation_loss.h"
 #include "grove/safetensors.h"
 
 namespace grove {
@@ -72,40 +73,73 @@ void Engine::fail(const std::string& id, const Status& status, StepReport& repor
   (void)remove_job(id);
 }
 
-void Engine::after_micro_batch(Job& job, double loss_sum, int64_t tokens, double seconds, StepReport& report) {
-  if (!job.finish_micro_batch(loss_sum, tokens, seconds)) return;
-  const std::string id = job.id();
-  auto metrics = job.optimizer_step(backend_);
-  if (!metrics.ok()) return fail(id, metrics.status(), report);
-  Status st = job.append_metrics(metrics.value());
-  if (st.ok() && job.checkpoint_due()) {
-    st = job.save_checkpoint(backend_, model_.path);
-    if (st.ok()) report.checkpoints.push_back({id, job.step(), job.spec().checkpoint_dir});
+Job* Engine::find(const std::string& id) {
+  auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const auto& j) { return j->id() == id; });
+  return it == jobs_.end() ? nullptr : it->get();
+}
+
+void Engine::evaluate(std::vector<StepEvent>& stepped, StepReport& report) {
+  std::vector<StepEvent*> due;
+  std::vector<ValidationInput> inputs;
+  for (auto& e : stepped) {
+    Job* job = find(e.job_id);
+    if (job == nullptr || !job->evaluation_due()) continue;
+    due.push_back(&e);
+    inputs.push_back({&job->adapter(), &job->validation_data(), job->spec().micro_batch_size, job->validation_targets()});
   }
-  if (st.ok() && job.done()) st = job.write_output(backend_, model_.path);
-  if (!st.ok()) return fail(id, st, report);
-  report.steps.push_back({id, metrics.value()});
-  if (job.done()) {
-    report.finished.push_back({id, job.spec().output_dir});
-    (void)remove_job(id);
+  if (due.empty()) return;
+  std::vector<double> losses;
+  try {
+    losses = validation_losses(backend_, model_, inputs);
+  } catch (const std::bad_alloc&) {
+    for (StepEvent* e : due) fail(e->job_id, make_error(ErrorCode::kOutOfMemory, "out of memory evaluating the validation set"), report);
+    return;
   }
+  for (size_t i = 0; i < due.size(); ++i) {
+    due[i]->metrics.val_loss = losses[i];
+    find(due[i]->job_id)->record_validation(losses[i], backend_);
+  }
+}
+
+void Engine::after_optimizer_step(const StepEvent& e, StepReport& report) {
+  Job* job = find(e.job_id);
+  if (job == nullptr) return;  // failed while evaluating
+  Status st = job->append_metrics(e.metrics);
+  if (st.ok() && job->checkpoint_due()) {
+    st = job->save_checkpoint(backend_, model_.path);
+    if (st.ok()) report.checkpoints.push_back({e.job_id, job->step(), job->spec().checkpoint_dir});
+  }
+  if (st.ok() && job->done()) st = job->write_output(backend_, model_.path);
+  if (!st.ok()) return fail(e.job_id, st, report);
+  report.steps.push_back(e);
+  if (job->done()) finish(*job, report);
+}
+
+void Engine::finish(Job& job, StepReport& report) {
+  JobFinished f;
+  f.job_id = job.id();
+  f.output_dir = job.spec().output_dir;
+  const ValidationState& v = job.validation();
+  f.early_stopped = v.stopped;
+  if (v.has_best()) {
+    f.best_step = v.best_step;
+    f.best_val_loss = v.best_loss;
+  }
+  report.finished.push_back(f);
+  (void)remove_job(f.job_id);
 }
 
 StepReport Engine::step() {
   StepReport report;
-  // A job resumed from a checkpoint of its last step has nothing left to train.
+  // A job resumed from a checkpoint of its last step (or of the step early stopping ended it at) has nothing left.
   for (size_t i = 0; i < jobs_.size();) {
     if (!jobs_[i]->done()) {
       ++i;
       continue;
     }
     Status st = jobs_[i]->write_output(backend_, model_.path);
-    if (!st.ok()) {
-      fail(jobs_[i]->id(), st, report);
-      continue;
-    }
-    report.finished.push_back({jobs_[i]->id(), jobs_[i]->spec().output_dir});
-    jobs_.erase(jobs_.begin() + i);
+    if (st.ok()) finish(*jobs_[i], report);
+    else fail(jobs_[i]->id(), st, report);
   }
   if (jobs_.empty()) return report;
   const auto start = std::chrono::steady_clock::now();
@@ -149,19 +183,30 @@ StepReport Engine::step() {
   // Collect ids first: finishing or failing a job removes it from jobs_.
   std::vector<std::pair<std::string, size_t>> order;
   for (size_t s = 0; s < jobs_.size(); ++s) order.emplace_back(jobs_[s]->id(), s);
+  std::vector<StepEvent> stepped;  // jobs that completed an optimizer step
   for (const auto& [id, s] : order) {
     const JobSegment& seg = batch.segments[s];
-    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const auto& j) { return j->id() == id; });
+    Job* job = find(id);
     if (!alive[s]) {
-      fail(id, make_error(ErrorCode::kDiverged, "loss is not finite at step " + std::to_string((*it)->step() + 1)), report);
+      fail(id, make_error(ErrorCode::kDiverged, "loss is not finite at step " + std::to_string(job->step() + 1)), report);
       continue;
     }
-    after_micro_batch(**it, loss_sum[s], seg.row_end - seg.row_begin, report.seconds, report);
+    if (!job->finish_micro_batch(loss_sum[s], seg.row_end - seg.row_begin, report.seconds)) continue;
+    auto metrics = job->optimizer_step(backend_);
+    if (!metrics.ok()) fail(id, metrics.status(), report);
+    else stepped.push_back({id, metrics.value()});
   }
+  evaluate(stepped, report);
+  for (const auto& e : stepped) after_optimizer_step(e, report);
   return report;
 }
 
 Status Engine::dump(const std::string& out_dir) {
+  std::vector<ValidationInput> inputs;
+  for (auto& j : jobs_) {
+    if (j->has_validation()) inputs.push_back({&j->adapter(), &j->validation_data(), j->spec().micro_batch_size, j->validation_targets()});
+  }
+  const std::vector<double> val_losses = validation_losses(backend_, model_, inputs);
   FusedBatch batch;
   for (auto& j : jobs_) j->add_micro_batch(batch);
   ModelStep ms(backend_, model_, batch);
@@ -181,6 +226,7 @@ Status Engine::dump(const std::string& out_dir) {
     logits.push_back(ms.logits(seg.row_begin, seg.row_end));
   }
   ms.backward(row_weight);
+  size_t evaluated = 0;
   for (size_t s = 0; s < jobs_.size(); ++s) {
     Job& job = *jobs_[s];
     const JobSegment& seg = batch.segments[s];
@@ -191,6 +237,8 @@ Status Engine::dump(const std::string& out_dir) {
         {"loss", {1}, &losses[s]},
         {"logits", {seg.row_end - seg.row_begin, model_.config.vocab_size}, logits[s].data()},
         {"n_targets", {1}, &n_targets}};
+    const float val_loss = job.has_validation() ? static_cast<float>(val_losses[evaluated++]) : 0.0f;
+    if (job.has_validation()) tensors.push_back({"val_loss", {1}, &val_loss});
     const int64_t r = job.adapter().config().r;
     for (auto& m : job.adapter().modules()) {
       for (char which : {'A', 'B'}) {

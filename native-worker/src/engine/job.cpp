@@ -28,6 +28,10 @@ StatusOr<std::unique_ptr<Job>> Job::create(const JobSpec& spec, const Model& mod
     GROVE_RETURN_IF_ERROR(load_peft_adapter(spec.init_adapter, backend, *adapter).with_context("init_adapter"));
   }
   std::unique_ptr<Job> job(new Job(spec, std::move(data).value(), std::move(adapter)));
+  if (spec.validation.enabled()) {
+    GROVE_RETURN_IF_ERROR(job->load_validation_data(model));
+    if (spec.validation.stops_early()) job->allocate_best(backend);
+  }
   // A crash between the two renames of a checkpoint swap leaves only <dir>.old; use it then.
   if (!std::filesystem::exists(spec.checkpoint_dir + "/state.json") &&
       std::filesystem::exists(spec.checkpoint_dir + ".old/state.json")) {
@@ -169,14 +173,11 @@ Status Job::append_metrics(const StepMetrics& m) {
   j["lr"] = m.lr;
   j["tokens"] = m.tokens;
   j["grad_norm"] = m.grad_norm;
+  if (m.val_loss) j["val_loss"] = *m.val_loss;  // nlohmann writes a non-finite value as null
   std::ofstream out(spec_.output_dir + "/metrics.jsonl", std::ios::app);
   out << j.dump() << "\n";
   if (!out) return make_error(ErrorCode::kIoError, spec_.output_dir + "/metrics.jsonl: write failed");
   return Status();
-}
-
-Status Job::write_output(Backend& backend, const std::string& model_path) {
-  return write_peft_adapter(spec_.output_dir, backend, *adapter_, model_path);
 }
 
 }  // namespace grove

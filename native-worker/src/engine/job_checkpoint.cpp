@@ -1,5 +1,6 @@
 // Job checkpoints: <checkpoint_dir>/ holds a PEFT adapter (adapter_model.safetensors + adapter_config.json),
-// optimizer.safetensors (AdamW moments, "<peft key>.exp_avg" / ".exp_avg_sq") and state.json (step, data cursor).
+// optimizer.safetensors (AdamW moments, "<peft key>.exp_avg" / ".exp_avg_sq"), state.json (step, data cursor and,
+// with a validation set, the validation record) and, with early stopping, best_adapter.safetensors (job_validation.cpp).
 // Randomness is counter-based (rng.h), so step and cursor are the whole RNG state. Taken only at optimizer-step
 // boundaries. Written into <dir>.tmp and swapped in by renames, so a crash leaves the old or the new checkpoint.
 #include <filesystem>
@@ -43,6 +44,8 @@ Status Job::save_checkpoint(Backend& backend, const std::string& model_path) {
   state["step"] = step_;
   state["data_epoch"] = cursor_.epoch;
   state["data_index"] = cursor_.index;
+  if (has_validation()) state["validation"] = validation_json();
+  GROVE_RETURN_IF_ERROR(save_best(backend, tmp));
   GROVE_RETURN_IF_ERROR(write_file_atomic(tmp + "/state.json", state.dump(2) + "\n"));
   fs::remove_all(old, ec);
   if (fs::exists(dir)) {
@@ -74,6 +77,7 @@ Status Job::load_checkpoint(Backend& backend) {
     return make_error(ErrorCode::kInvalidArgument, dir + ": data cursor is past the end of " + spec_.tokens);
   }
   GROVE_RETURN_IF_ERROR(load_peft_adapter(dir, backend, *adapter_));
+  GROVE_RETURN_IF_ERROR(load_validation_checkpoint(state, backend));
   SafetensorsFile opt;
   GROVE_ASSIGN_OR_RETURN(opt, SafetensorsFile::open(dir + "/optimizer.safetensors"));
   std::vector<float> host;

@@ -1,5 +1,6 @@
 #include "grove/job_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -103,7 +104,34 @@ Status parse_schedule(const json& j, ScheduleConfig* schedule) {
   return Status();
 }
 
+Status parse_early_stopping(const json& j, EarlyStoppingRule* rule) {
+  if (!j.is_object()) return bad("validation.early_stopping", "must be an object");
+  if (!j.contains("patience")) return bad("validation.early_stopping.patience", "is required");
+  GROVE_RETURN_IF_ERROR(read_number(j, "patience", "validation.early_stopping.", &rule->patience));
+  GROVE_RETURN_IF_ERROR(read_number(j, "min_delta", "validation.early_stopping.", &rule->min_delta));
+  if (rule->patience < 1) return bad("validation.early_stopping.patience", "must be >= 1");
+  if (!(rule->min_delta >= 0.0) || !std::isfinite(rule->min_delta)) {
+    return bad("validation.early_stopping.min_delta", "must be a finite number >= 0");
+  }
+  return Status();
+}
+
+Status parse_validation(const json& j, int64_t steps, ValidationConfig* v) {
+  if (!j.is_object()) return bad("validation", "must be an object");
+  GROVE_RETURN_IF_ERROR(read_string(j, "tokens", "validation.", &v->tokens, true));
+  if (v->tokens.empty()) return bad("validation.tokens", "must not be empty");
+  GROVE_RETURN_IF_ERROR(read_number(j, "eval_every", "validation.", &v->eval_every));
+  if (j.contains("eval_every") && v->eval_every < 1) return bad("validation.eval_every", "must be >= 1");
+  if (!j.contains("eval_every")) v->eval_every = default_eval_every(steps);
+  if (j.contains("early_stopping") && !j["early_stopping"].is_null()) {
+    GROVE_RETURN_IF_ERROR(parse_early_stopping(j["early_stopping"], &v->early_stopping));
+  }
+  return Status();
+}
+
 }  // namespace
+
+int64_t default_eval_every(int64_t steps) { return std::max<int64_t>(1, std::llround(static_cast<double>(steps) / 10.0)); }
 
 StatusOr<JobSpec> parse_job_spec(const json& j) {
   if (!j.is_object()) return bad("job", "must be an object");
@@ -131,6 +159,10 @@ StatusOr<JobSpec> parse_job_spec(const json& j) {
   if (s.micro_batch_size <= 0) return ctx(bad("micro_batch_size", "must be positive"));
   if (s.grad_accum <= 0) return ctx(bad("grad_accum", "must be positive"));
   if (s.checkpoint_every < 0) return ctx(bad("checkpoint_every", "must be >= 0"));
+  if (j.contains("validation") && !j["validation"].is_null() &&
+      !(st = parse_validation(j["validation"], s.steps, &s.validation)).ok()) {
+    return ctx(st);
+  }
   return s;
 }
 

@@ -24,7 +24,7 @@ void LinearLora::forward(const FusedBatch& batch, const float* x, float* y, std:
     LoraSaved& sv = saved[s];
     sv.module = mod;
     const float* xs = x + static_cast<size_t>(seg.row_begin) * in;
-    if (cfg.dropout > 0.0) {
+    if (batch.training && cfg.dropout > 0.0) {
       sv.x_dropped = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations);
       backend_.dropout(xs, sv.x_dropped.data(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
       xs = sv.x_dropped.data();

@@ -25,7 +25,7 @@ AttentionShape ModelStep::attention_shape(int layer) const {
   return s;
 }
 
-void ModelStep::forward() {
+void ModelStep::forward(bool keep_activations) {
   const ModelConfig& c = model_.config;
   const int T = batch_.tokens(), H = c.hidden_size, V = c.vocab_size;
   cache_.clear();
@@ -35,6 +35,7 @@ void ModelStep::forward() {
   for (int l = 0; l < c.num_layers; ++l) {
     cache_[l].x_in = std::move(x);
     layer_forward(l, cache_[l].x_in.data(), x);
+    if (!keep_activations) cache_[l] = LayerCache();
   }
   x_final = std::move(x);
   xf_ = activation(static_cast<size_t>(T) * H);

@@ -18,7 +18,9 @@ class ModelStep {
  public:
   ModelStep(Backend& backend, const Model& model, const FusedBatch& batch);
 
-  void forward();
+  // keep_activations = false (evaluation): each layer's activations are freed once the next layer has its input,
+  // so only row_loss() and logits() are valid afterwards and backward() must not be called.
+  void forward(bool keep_activations = true);
   // Per-row cross-entropy (0 for rows that are not targets), on the host.
   const std::vector<float>& row_loss() const { return row_loss_; }
   // Logits of rows [begin, end), copied to the host (valid between forward and backward).

@@ -166,6 +166,32 @@ TEST_F(BadInputs, SpecErrorsNameTheField) {
   expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'steps' is required");
 }
 
+TEST_F(BadInputs, ValidationSpecErrorsNameTheField) {
+  nlohmann::json job = {{"id", "a"}, {"tokens", "x.gtok"}, {"output_dir", "o"}, {"steps", 25},
+                        {"validation", {{"tokens", "v.gtok"}}}};
+  auto parsed = parse_job_spec(job);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed.value().validation.eval_every, 3);  // max(1, round(25 / 10))
+  EXPECT_FALSE(parsed.value().validation.stops_early());
+  job["steps"] = 4;
+  EXPECT_EQ(parse_job_spec(job).value().validation.eval_every, 1);
+  job["validation"] = {{"tokens", "v.gtok"}, {"eval_every", 0}};
+  expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'validation.eval_every' must be >= 1");
+  job["validation"] = {{"eval_every", 2}};
+  expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'validation.tokens' is required");
+  job["validation"] = {{"tokens", "v.gtok"}, {"early_stopping", {{"min_delta", 0.1}}}};
+  expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'validation.early_stopping.patience' is required");
+  job["validation"]["early_stopping"] = {{"patience", 0}};
+  expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'validation.early_stopping.patience' must be >= 1");
+  job["validation"]["early_stopping"] = {{"patience", 2}, {"min_delta", -1}};
+  expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'validation.early_stopping.min_delta'");
+  job["validation"]["early_stopping"] = {{"patience", 2}, {"min_delta", 0.01}};
+  parsed = parse_job_spec(job);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed.value().validation.early_stopping.patience, 2);
+  EXPECT_DOUBLE_EQ(parsed.value().validation.early_stopping.min_delta, 0.01);
+}
+
 TEST(Schedule, MatchesTransformers) {
   // Values of transformers' get_*_schedule_with_warmup(num_warmup_steps=2, num_training_steps=10) at k = 0..4, 10.
   ScheduleConfig s{ScheduleType::kCosine, 2};

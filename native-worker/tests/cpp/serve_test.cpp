@@ -141,6 +141,8 @@ TEST(Serve, JobsComeAndGoOverTheLineProtocol) {
   json finished = engine.next_of("job_finished");
   EXPECT_EQ(finished["id"], "short");
   EXPECT_EQ(finished["output_dir"], dir / "out/short");
+  EXPECT_EQ(finished["early_stopped"], false);
+  EXPECT_TRUE(finished["best_step"].is_null() && finished["best_val_loss"].is_null()) << finished.dump();
   EXPECT_TRUE(std::filesystem::exists(dir / "out/short/adapter_model.safetensors"));
   int short_steps = 0;
   for (const auto& e : engine.seen) {
@@ -170,6 +172,41 @@ TEST(Serve, JobsComeAndGoOverTheLineProtocol) {
   EXPECT_NE(engine.next_of("error")["message"].get<std::string>().find("unknown command"), std::string::npos);
   engine.send({{"cmd", "shutdown"}});
   EXPECT_EQ(engine.next_of("shutdown")["event"], "shutdown");
+  EXPECT_EQ(engine.wait_exit(), 0);
+}
+
+TEST(Serve, ValidationLossAndEarlyStoppingAreReported) {
+  test::TempDir dir;
+  test::write_model(test::tiny_llama_config(), dir / "model");
+  test::write_tokens(test::random_tokens(6, 4, 9, 40, 1), dir / "good.gtok");
+  test::write_tokens(test::random_tokens(4, 4, 9, 40, 2), dir / "val.gtok");
+  EngineProcess engine(dir / "model");
+  json validated = job(dir, "validated", dir / "good.gtok", 3);
+  validated["validation"] = {{"tokens", dir / "val.gtok"}, {"eval_every", 2}};
+  // min_delta 100: no evaluation after the first improves, so patience 1 stops at the second evaluation.
+  json stopping = job(dir, "stopping", dir / "good.gtok", 10);
+  stopping["validation"] = {{"tokens", dir / "val.gtok"}, {"eval_every", 2},
+                            {"early_stopping", {{"patience", 1}, {"min_delta", 100}}}};
+  engine.send({{"cmd", "add_job"}, {"job", validated}});
+  engine.send({{"cmd", "add_job"}, {"job", stopping}});
+  json first = engine.next_of("job_finished");
+  json second = engine.next_of("job_finished");
+  json v = first["id"] == "validated" ? first : second, s = first["id"] == "validated" ? second : first;
+  EXPECT_EQ(v["early_stopped"], false);
+  EXPECT_EQ(s["early_stopped"], true);
+  EXPECT_EQ(s["best_step"], 2);
+  std::map<std::string, std::vector<int>> evaluated;
+  double first_val = 0;
+  for (const auto& e : engine.seen) {
+    if (e["event"] != "step" || !e.contains("val_loss")) continue;
+    evaluated[e["id"]].push_back(e["step"]);
+    if (e["id"] == "stopping" && e["step"] == 2) first_val = e["val_loss"];
+  }
+  EXPECT_EQ(evaluated["validated"], (std::vector<int>{2, 3}));
+  EXPECT_EQ(evaluated["stopping"], (std::vector<int>{2, 4}));
+  EXPECT_EQ(s["best_val_loss"].get<double>(), first_val);
+  EXPECT_TRUE(v["best_step"] == 2 || v["best_step"] == 3) << v.dump();
+  engine.send({{"cmd", "shutdown"}});
   EXPECT_EQ(engine.wait_exit(), 0);
 }
 
