@@ -3,7 +3,8 @@
     compare.py A B [--rtol R] [--atol T] [--delta-from INIT] [--label NAME]
 
 A and B are each a .safetensors file or a PEFT adapter folder (its adapter_model.safetensors; when B has a
-metrics.jsonl, A's per-step loss, lr and grad_norm are compared too, as tensors `metrics.<field>`).
+metrics.jsonl, A's per-step loss, lr and grad_norm are compared too, as tensors `metrics.<field>`, and where lines
+carry a validation loss, `metrics.val_loss` and the 0-based line numbers that carry it, `metrics.val_loss_line`).
 With --delta-from INIT (an adapter folder), adapter weights are compared as updates (A − INIT vs B − INIT): after a
 few small optimizer steps the weights are still mostly their initial values, which would hide a wrong update.
 Per tensor it prints the max abs error and the normalised error ‖a−b‖/‖b‖. A tensor passes when its normalised
@@ -54,6 +55,12 @@ def _read_metrics(path: str) -> dict[str, np.ndarray]:
         if any(field not in r for r in rows):
             raise InputError(f"{path}: a line lacks '{field}'")
         out[f"metrics.{field}"] = np.asarray([float(r[field]) for r in rows], dtype=np.float64)
+    evaluated = [i for i, r in enumerate(rows) if "val_loss" in r]
+    if evaluated:
+        losses = [rows[i]["val_loss"] for i in evaluated]
+        # null is how the engine writes a non-finite loss
+        out["metrics.val_loss"] = np.asarray([math.nan if v is None else float(v) for v in losses], dtype=np.float64)
+        out["metrics.val_loss_line"] = np.asarray(evaluated, dtype=np.float64)
     return out
 
 

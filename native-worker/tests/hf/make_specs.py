@@ -4,9 +4,10 @@
 
 ROOT is make_tiny_models.py's OUT. Per model it writes ROOT/specs/<model>/:
   train.json   three co-trained jobs that differ in adapter (r, alpha, targets, rsLoRA), data, lr, schedule, batch
-               shape, clipping and length, so one fused engine run covers them all and jobs finish at different steps;
-               output_dir = ROOT/out/<model>/engine-train/<job>
-  dump.json    the same jobs with grad_accum 1 (the contract dumps one micro-batch per step)
+               shape, clipping, length and validation (set, interval, early stopping), so one fused engine run covers
+               them all and jobs finish at different steps; output_dir = ROOT/out/<model>/engine-train/<job>
+  dump.json    the same jobs with grad_accum 1 (the contract dumps one micro-batch per step); with their validation
+               sets, a dump also gives the validation loss before any step
   reload.json  dump.json's jobs starting from the adapters the engine wrote in train.json: PEFT loading them must
                give the engine's loss, logits and gradients
 """
@@ -29,6 +30,14 @@ JOB_SHAPES = [
      {"type": "linear", "warmup_steps": 1}, 5, 3, 2),
     (0, "c", {"lr": 2e-3, "betas": [0.8, 0.99], "eps": 1e-6, "weight_decay": 0.1, "max_grad_norm": 0.0},
      {"type": "constant", "warmup_steps": 1}, 4, 1, 3),
+]
+# Each job's validation set (another job's data), evaluation interval and early stopping: evaluations at steps 2, 4, 6
+# / 2, 4, 5 / 3 and the last, 4; job 1 stops as soon as one evaluation fails to improve (patience 1), keeping the best
+# evaluation's adapter, so whether it stops or not the reference must agree.
+VALIDATION = [
+    {"tokens": "c", "eval_every": 2},
+    {"tokens": "a", "eval_every": 2, "early_stopping": {"patience": 1, "min_delta": 0.0}},
+    {"tokens": "b", "eval_every": 3},
 ]
 # Every job starts with lr 0 (warmup). Adam's first full-lr step is lr·g/(|g| + eps): in the odd element whose
 # gradient is within ~eps of 0, fp32 rounding of g (~1e-8) then moves that element's update by percents, for HF's fp32
@@ -59,6 +68,7 @@ def train_spec(root: str, model) -> dict:
             "shuffle": False,
             "seed": i,
             "output_dir": os.path.join(root, "out", model.name, "engine-train", job_id),
+            "validation": dict(VALIDATION[i], tokens=os.path.join(root, "data", f"{VALIDATION[i]['tokens']}.gtok")),
         })
     return {"model": os.path.join(root, "models", model.name), "threads": THREADS, "jobs": jobs}
 

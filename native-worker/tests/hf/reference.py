@@ -6,8 +6,11 @@
 dump:  OUT_DIR/<job>.safetensors with `loss` [1], `logits` [T, vocab] (the first micro-batch's examples
        concatenated), `n_targets` [1] and `grad.<PEFT key>` for every LoRA weight: one forward+backward of the first
        optimizer step, no update. Also self-checks the hand-computed loss against HF's labels-based loss.
+       With a validation set, also `val_loss`: the set's loss with the adapter as loaded (validation.py).
 train: `steps` AdamW steps with transformers' schedule and clip_grad_norm_, then OUT_DIR/<job>/ holds the adapter
-       written by PEFT's save_pretrained and metrics.jsonl (step, loss, lr, tokens, grad_norm per optimizer step).
+       written by PEFT's save_pretrained and metrics.jsonl (step, loss, lr, tokens, grad_norm per optimizer step, and
+       val_loss on the steps that evaluate the validation set; early stopping ends the run and keeps the best
+       evaluation's adapter).
 --dtype float64 computes in double precision on the same fp32 weights (outputs are still fp32): the exact answer,
 which the cross-check judges the engine against; float32 is what a PEFT user gets.
 """
@@ -32,6 +35,7 @@ from data_order import micro_batch, step_examples  # noqa: E402
 from lora_model import load_job_model, lora_parameters  # noqa: E402
 from spec import JobSpec, Spec, SpecError, load_spec  # noqa: E402
 from step_loss import hf_labels_loss, step_forward_backward, target_ce_sum, example_logits  # noqa: E402
+from validation import EarlyStopping, evaluation_due, validation_loss  # noqa: E402
 
 SELF_CHECK_RTOL = 1e-5
 
@@ -68,6 +72,8 @@ def dump_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> None
     }
     for key, p in params.items():
         tensors[f"grad.{key}"] = p.grad.detach().to(torch.float32).contiguous()
+    if job.validation:
+        tensors["val_loss"] = torch.tensor([validation_loss(model, read_gtok(job.validation.tokens))], dtype=torch.float32)
     save_file(tensors, os.path.join(out_dir, f"{job.id}.safetensors"))
 
 
@@ -90,6 +96,9 @@ def train_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> Non
     job_dir = os.path.join(out_dir, job.id)
     os.makedirs(job_dir, exist_ok=True)
     metrics = []
+    validation = read_gtok(job.validation.tokens) if job.validation else None
+    stopping = EarlyStopping(job.validation) if job.validation else None
+    best_weights = None
     for step in range(job.steps):
         batch = [examples[i] for i in step_examples(step, job.micro_batch_size, job.grad_accum, len(examples))]
         optimizer.zero_grad(set_to_none=True)
@@ -103,6 +112,16 @@ def train_job(spec: Spec, job: JobSpec, out_dir: str, dtype: torch.dtype) -> Non
         schedule.step()
         metrics.append({"step": step, "loss": loss, "lr": lr, "tokens": int(sum(len(e.tokens) for e in batch)),
                         "grad_norm": grad_norm})
+        if stopping and evaluation_due(step + 1, job.steps, job.validation.eval_every):
+            metrics[-1]["val_loss"] = validation_loss(model, validation)
+            if stopping.observe(step + 1, metrics[-1]["val_loss"]) and job.validation.patience > 0:
+                best_weights = [p.detach().clone() for p in params]
+            if stopping.stopped:
+                break
+    if best_weights is not None:
+        with torch.no_grad():
+            for p, best in zip(params, best_weights):
+                p.copy_(best)
     model.to(torch.float32)
     model.save_pretrained(job_dir)
     with open(os.path.join(job_dir, "metrics.jsonl"), "w") as f:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -29,6 +30,14 @@ class OptimizerSpec:
 
 
 @dataclass(frozen=True)
+class ValidationSpec:
+    tokens: str
+    eval_every: int
+    patience: int  # 0: no early stopping
+    min_delta: float
+
+
+@dataclass(frozen=True)
 class JobSpec:
     id: str
     tokens: str
@@ -43,6 +52,7 @@ class JobSpec:
     shuffle: bool
     seed: int
     output_dir: Optional[str]
+    validation: Optional[ValidationSpec] = None
 
 
 @dataclass(frozen=True)
@@ -93,12 +103,34 @@ def _optimizer(obj: dict, where: str) -> OptimizerSpec:
     )
 
 
+def default_eval_every(steps: int) -> int:
+    """The engine's default: max(1, round(steps / 10)), halves rounded up (Python's round() would round to even)."""
+    return max(1, math.floor(steps / 10 + 0.5))
+
+
+def _validation(obj: dict, steps: int, where: str) -> ValidationSpec:
+    stopping = _field(obj, "early_stopping", where, dict, {"patience": 0})
+    validation = ValidationSpec(
+        tokens=_field(obj, "tokens", where, str),
+        eval_every=_field(obj, "eval_every", where, int, default_eval_every(steps)),
+        patience=_field(stopping, "patience", f"{where}.early_stopping", int),
+        min_delta=float(_field(stopping, "min_delta", f"{where}.early_stopping", (int, float), 0.0)),
+    )
+    if validation.eval_every < 1:
+        raise SpecError(f"{where}.eval_every: must be >= 1")
+    if validation.min_delta < 0:
+        raise SpecError(f"{where}.early_stopping.min_delta: must be >= 0")
+    return validation
+
+
 def _job(obj: dict, index: int) -> JobSpec:
     where = f"jobs[{index}]"
     schedule = _field(obj, "schedule", where, dict, {"type": "constant", "warmup_steps": 0})
     schedule_type = _field(schedule, "type", f"{where}.schedule", str)
     if schedule_type not in ("constant", "linear", "cosine"):
         raise SpecError(f"{where}.schedule.type: unknown schedule '{schedule_type}'")
+    steps = _field(obj, "steps", where, int)
+    validation = _field(obj, "validation", where, dict, None)
     job = JobSpec(
         id=_field(obj, "id", where, str),
         tokens=_field(obj, "tokens", where, str),
@@ -107,12 +139,13 @@ def _job(obj: dict, index: int) -> JobSpec:
         optimizer=_optimizer(_field(obj, "optimizer", where, dict), f"{where}.optimizer"),
         schedule_type=schedule_type,
         warmup_steps=_field(schedule, "warmup_steps", f"{where}.schedule", int, 0),
-        steps=_field(obj, "steps", where, int),
+        steps=steps,
         micro_batch_size=_field(obj, "micro_batch_size", where, int),
         grad_accum=_field(obj, "grad_accum", where, int, 1),
         shuffle=_field(obj, "shuffle", where, bool, False),
         seed=_field(obj, "seed", where, int, 0),
         output_dir=_field(obj, "output_dir", where, str, None),
+        validation=_validation(validation, steps, f"{where}.validation") if validation is not None else None,
     )
     if job.shuffle:
         raise SpecError(f"{where}.shuffle: the reference reproduces only the contract's unshuffled data order")

@@ -91,3 +91,21 @@ def test_adapter_folders_compare_metrics_and_updates(tmp_path):
     no_metrics = adapter_dir(tmp_path / "d", {"w": init["w"] + 1e-3})
     code, out = run_compare(no_metrics, b)
     assert code == 1 and "metrics.loss MISSING" in out
+
+
+def test_validation_losses_are_compared_with_the_lines_that_carry_them(tmp_path):
+    weights = {"w": np.ones([2, 3])}
+    line = {"step": 0, "loss": 2.0, "lr": 0.1, "grad_norm": 1.0}
+    metrics = [line, dict(line, val_loss=3.0), dict(line, val_loss=2.5)]
+    b = adapter_dir(tmp_path / "b", weights, metrics)
+    assert run_compare(adapter_dir(tmp_path / "same", weights, metrics), b)[0] == 0
+    shifted = [dict(line, val_loss=3.0), dict(line, val_loss=2.5), line]
+    code, out = run_compare(adapter_dir(tmp_path / "shifted", weights, shifted), b)
+    assert code == 1 and "metrics.val_loss_line FAIL" in out
+    off = [line, dict(line, val_loss=3.0), dict(line, val_loss=2.6)]
+    code, out = run_compare(adapter_dir(tmp_path / "off", weights, off), b)
+    assert code == 1 and "metrics.val_loss FAIL" in out
+    non_finite = [line, dict(line, val_loss=3.0), dict(line, val_loss=None)]
+    assert run_compare(adapter_dir(tmp_path / "nan", weights, non_finite), b)[0] == 1
+    code, out = run_compare(adapter_dir(tmp_path / "none", weights, [line] * 3), b)
+    assert code == 1 and "metrics.val_loss MISSING" in out

@@ -56,3 +56,22 @@ def test_bad_fields_are_named(tmp_path, path, value, message):
 def test_repeated_job_ids_are_refused(tmp_path):
     with pytest.raises(SpecError, match="repeat"):
         load_spec(write(tmp_path, [JOB, JOB]))
+
+
+def test_validation_defaults_to_about_ten_evaluations(tmp_path):
+    job = dict(JOB, steps=25, validation={"tokens": "/v.gtok"})
+    validation = load_spec(write(tmp_path, [job])).jobs[0].validation
+    assert (validation.tokens, validation.eval_every, validation.patience, validation.min_delta) == ("/v.gtok", 3, 0, 0.0)
+    assert load_spec(write(tmp_path, [dict(JOB, steps=4, validation={"tokens": "/v"})])).jobs[0].validation.eval_every == 1
+    assert load_spec(write(tmp_path, [JOB])).jobs[0].validation is None
+
+
+@pytest.mark.parametrize("validation, message", [
+    ({"eval_every": 2}, "validation: missing field 'tokens'"),
+    ({"tokens": "/v", "eval_every": 0}, "eval_every: must be >= 1"),
+    ({"tokens": "/v", "early_stopping": {"min_delta": 0.1}}, "missing field 'patience'"),
+    ({"tokens": "/v", "early_stopping": {"patience": 2, "min_delta": -1}}, "min_delta: must be >= 0"),
+])
+def test_bad_validation_fields_are_named(tmp_path, validation, message):
+    with pytest.raises(SpecError, match=message):
+        load_spec(write(tmp_path, [dict(JOB, validation=validation)]))
