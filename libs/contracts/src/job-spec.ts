@@ -18,6 +18,16 @@ export const loraSchema = z
   })
   .strict();
 
+/** Stop training when `patience` evaluations in a row fail to improve the best validation loss by more than min_delta. */
+export const earlyStoppingSchema = z
+  .object({
+    patience: z.number().int().min(1).max(1000),
+    min_delta: z.number().min(0).finite().default(0),
+  })
+  .strict();
+
+export type EarlyStopping = z.output<typeof earlyStoppingSchema>;
+
 export const hyperparametersSchema = z
   .object({
     n_epochs: z.number().int().min(1).max(100).default(3),
@@ -32,6 +42,9 @@ export const hyperparametersSchema = z
     on_overlength: z.enum(['truncate', 'refuse']).default('truncate'),
     seed: z.number().int().min(0).max(2_147_483_647).default(42),
     lora: loraSchema.default({}),
+    /** Optimizer steps between validation-loss evaluations; default: evalEverySteps (about 10 per job). */
+    eval_every_steps: z.number().int().min(1).max(1_000_000).optional(),
+    early_stopping: earlyStoppingSchema.optional(),
   })
   .strict()
   .transform((h, ctx) => {
@@ -74,7 +87,19 @@ export const createJobSchema = z
     /** Node labels the job needs (every pair must match a node's label); see GET /v1/nodes. */
     node_selector: nodeSelectorSchema.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.validation_file !== undefined) return;
+    for (const field of ['early_stopping', 'eval_every_steps'] as const) {
+      if (spec.hyperparameters[field] === undefined) continue;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hyperparameters', field], message: 'needs a validation_file' });
+    }
+  });
 
 export type CreateJobRequest = z.input<typeof createJobSchema>;
 export type JobSpec = z.output<typeof createJobSchema>;
+
+/** Steps between validation evaluations: the job's own, or about 10 evaluations per job, max(1, round(steps / 10)). */
+export function evalEverySteps(hyperparameters: Pick<Hyperparameters, 'eval_every_steps'>, totalSteps: number): number {
+  return hyperparameters.eval_every_steps ?? Math.max(1, Math.round(totalSteps / 10));
+}

@@ -65,6 +65,8 @@ describe('fine-tuning jobs: validating → queued (HTTP, real Postgres, Redis, B
     ['a micro batch that does not divide the batch', { batch_size: 8, micro_batch_size: 3 }, 'hyperparameters.micro_batch_size'],
     ['an unknown hyperparameter', { epochs: 3 }, 'hyperparameters'],
     ['an unknown scheduler', { lr_scheduler: 'step' }, 'hyperparameters.lr_scheduler'],
+    ['early stopping without a validation file', { early_stopping: { patience: 3 } }, 'hyperparameters.early_stopping'],
+    ['an evaluation interval without a validation file', { eval_every_steps: 5 }, 'hyperparameters.eval_every_steps'],
   ])('refuses %s with 400 naming the field, storing nothing', async (_, hyperparameters, param) => {
     const before = await t.http().get('/v1/jobs?limit=100').set(bearer(team.member));
     const res = await t.http().post('/v1/jobs').set(bearer(team.member)).send({ model, training_file: file, hyperparameters }).expect(400);
