@@ -163,6 +163,8 @@ export interface StepMetrics {
   tokens: number;
   tokensPerSecond: number;
   gradNorm: number;
+  /** Set on the steps after which the job evaluated its validation set (NaN when that loss was not finite). */
+  validationLoss?: number | undefined;
 }
 
 export interface JobTelemetry {
@@ -203,6 +205,13 @@ export interface JobSucceeded {
   adapterKey: string;
   trainedTokens: number;
   finalLoss: number;
+  /** True when early stopping ended the job before its last step (the adapter is the best evaluation's); unset = false. */
+  earlyStopped?:
+    | boolean
+    | undefined;
+  /** The best validation evaluation: set when the job had a validation set and a finite evaluation. */
+  bestStep?: number | undefined;
+  bestValidationLoss?: number | undefined;
 }
 
 export interface JobFailed {
@@ -885,7 +894,7 @@ export const GpuTelemetry: MessageFns<GpuTelemetry> = {
 };
 
 function createBaseStepMetrics(): StepMetrics {
-  return { step: 0, loss: 0, learningRate: 0, tokens: 0, tokensPerSecond: 0, gradNorm: 0 };
+  return { step: 0, loss: 0, learningRate: 0, tokens: 0, tokensPerSecond: 0, gradNorm: 0, validationLoss: undefined };
 }
 
 export const StepMetrics: MessageFns<StepMetrics> = {
@@ -907,6 +916,9 @@ export const StepMetrics: MessageFns<StepMetrics> = {
     }
     if (message.gradNorm !== 0) {
       writer.uint32(49).double(message.gradNorm);
+    }
+    if (message.validationLoss !== undefined) {
+      writer.uint32(57).double(message.validationLoss);
     }
     return writer;
   },
@@ -972,6 +984,14 @@ export const StepMetrics: MessageFns<StepMetrics> = {
             message.gradNorm = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.validationLoss = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1004,6 +1024,11 @@ export const StepMetrics: MessageFns<StepMetrics> = {
         : isSet(object.grad_norm)
         ? globalThis.Number(object.grad_norm)
         : 0,
+      validationLoss: isSet(object.validationLoss)
+        ? globalThis.Number(object.validationLoss)
+        : isSet(object.validation_loss)
+        ? globalThis.Number(object.validation_loss)
+        : undefined,
     };
   },
 
@@ -1027,6 +1052,9 @@ export const StepMetrics: MessageFns<StepMetrics> = {
     if (message.gradNorm !== 0) {
       obj.gradNorm = floatToJson(message.gradNorm);
     }
+    if (message.validationLoss !== undefined) {
+      obj.validationLoss = floatToJson(message.validationLoss);
+    }
     return obj;
   },
 
@@ -1041,6 +1069,7 @@ export const StepMetrics: MessageFns<StepMetrics> = {
     message.tokens = object.tokens ?? 0;
     message.tokensPerSecond = object.tokensPerSecond ?? 0;
     message.gradNorm = object.gradNorm ?? 0;
+    message.validationLoss = object.validationLoss ?? undefined;
     return message;
   },
 };
@@ -1611,7 +1640,14 @@ export const CheckpointSaved: MessageFns<CheckpointSaved> = {
 };
 
 function createBaseJobSucceeded(): JobSucceeded {
-  return { adapterKey: "", trainedTokens: 0, finalLoss: 0 };
+  return {
+    adapterKey: "",
+    trainedTokens: 0,
+    finalLoss: 0,
+    earlyStopped: undefined,
+    bestStep: undefined,
+    bestValidationLoss: undefined,
+  };
 }
 
 export const JobSucceeded: MessageFns<JobSucceeded> = {
@@ -1624,6 +1660,15 @@ export const JobSucceeded: MessageFns<JobSucceeded> = {
     }
     if (message.finalLoss !== 0) {
       writer.uint32(25).double(message.finalLoss);
+    }
+    if (message.earlyStopped !== undefined) {
+      writer.uint32(32).bool(message.earlyStopped);
+    }
+    if (message.bestStep !== undefined) {
+      writer.uint32(40).uint64(message.bestStep);
+    }
+    if (message.bestValidationLoss !== undefined) {
+      writer.uint32(49).double(message.bestValidationLoss);
     }
     return writer;
   },
@@ -1665,6 +1710,30 @@ export const JobSucceeded: MessageFns<JobSucceeded> = {
             message.finalLoss = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.earlyStopped = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bestStep = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.bestValidationLoss = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1694,6 +1763,21 @@ export const JobSucceeded: MessageFns<JobSucceeded> = {
         : isSet(object.final_loss)
         ? globalThis.Number(object.final_loss)
         : 0,
+      earlyStopped: isSet(object.earlyStopped)
+        ? globalThis.Boolean(object.earlyStopped)
+        : isSet(object.early_stopped)
+        ? globalThis.Boolean(object.early_stopped)
+        : undefined,
+      bestStep: isSet(object.bestStep)
+        ? globalThis.Number(object.bestStep)
+        : isSet(object.best_step)
+        ? globalThis.Number(object.best_step)
+        : undefined,
+      bestValidationLoss: isSet(object.bestValidationLoss)
+        ? globalThis.Number(object.bestValidationLoss)
+        : isSet(object.best_validation_loss)
+        ? globalThis.Number(object.best_validation_loss)
+        : undefined,
     };
   },
 
@@ -1708,6 +1792,15 @@ export const JobSucceeded: MessageFns<JobSucceeded> = {
     if (message.finalLoss !== 0) {
       obj.finalLoss = floatToJson(message.finalLoss);
     }
+    if (message.earlyStopped !== undefined) {
+      obj.earlyStopped = message.earlyStopped;
+    }
+    if (message.bestStep !== undefined) {
+      obj.bestStep = Math.round(message.bestStep);
+    }
+    if (message.bestValidationLoss !== undefined) {
+      obj.bestValidationLoss = floatToJson(message.bestValidationLoss);
+    }
     return obj;
   },
 
@@ -1719,6 +1812,9 @@ export const JobSucceeded: MessageFns<JobSucceeded> = {
     message.adapterKey = object.adapterKey ?? "";
     message.trainedTokens = object.trainedTokens ?? 0;
     message.finalLoss = object.finalLoss ?? 0;
+    message.earlyStopped = object.earlyStopped ?? undefined;
+    message.bestStep = object.bestStep ?? undefined;
+    message.bestValidationLoss = object.bestValidationLoss ?? undefined;
     return message;
   },
 };
