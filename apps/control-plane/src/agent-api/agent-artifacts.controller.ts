@@ -31,6 +31,13 @@ export class AgentArtifactsController {
     await pipeline(stream, res);
   }
 
+  @Get('jobs/:jobId/validation-token-file')
+  async validationTokenFile(@Param('jobId') jobId: string, @Res() res: Response): Promise<void> {
+    const stream = await this.artifacts.validationTokenFile(jobId);
+    res.status(200).type('application/octet-stream');
+    await pipeline(stream, res);
+  }
+
   @Get('jobs/:jobId/checkpoints/:step')
   async checkpoint(@Param('jobId') jobId: string, @Param('step', ParseIntPipe) step: number, @Res() res: Response): Promise<void> {
     const stream = await this.artifacts.checkpoint(jobId, step);

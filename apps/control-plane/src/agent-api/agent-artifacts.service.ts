@@ -35,6 +35,7 @@ export class AgentArtifactsService {
       checkpoint_every: this.config.dispatch.checkpointEvery,
       hyperparameters: job.hyperparameters,
       token_file_url: `/v1/agent/jobs/${job.id}/token-file`,
+      validation_token_file_url: job.validationTokenFileKey ? `/v1/agent/jobs/${job.id}/validation-token-file` : null,
       checkpoint: checkpoint ? { step: checkpoint.step, url: `/v1/agent/jobs/${job.id}/checkpoints/${checkpoint.step}` } : null,
     };
   }
@@ -43,6 +44,12 @@ export class AgentArtifactsService {
     const job = await this.job(jobId);
     if (!job.tokenFileKey) throw new ApiError('conflict', `job ${jobId} has no token file (status ${job.status})`);
     return this.store.read(job.tokenFileKey);
+  }
+
+  async validationTokenFile(jobId: string): Promise<Readable> {
+    const job = await this.job(jobId);
+    if (!job.validationTokenFileKey) throw new ApiError('conflict', `job ${jobId} has no validation token file (status ${job.status})`);
+    return this.store.read(job.validationTokenFileKey);
   }
 
   async checkpoint(jobId: string, step: number): Promise<Readable> {

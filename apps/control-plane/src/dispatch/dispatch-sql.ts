@@ -75,7 +75,8 @@ WITH current AS (
 SELECT s.job_id, pg_notify($1, s.job_id)::text AS notified FROM saved s`;
 
 /**
- * The loss curve: one `metrics` event per reported step, for the job's current attempt on that node only. A
+ * The loss curve: one `metrics` event per reported step (with `val_loss` on evaluated steps; null when it was not
+ * finite), for the job's current attempt on that node only. A
  * heartbeat can land just after that attempt's final report, so a finished attempt still takes its last steps.
  * Params: 1 channel, 2 job, 3 attempt, 4 node, 5 steps jsonb array, 6 trained tokens.
  */
@@ -86,7 +87,9 @@ WITH current AS (
   RETURNING id
 ), event AS (
   INSERT INTO job_events (job_id, level, type, message, data)
-  SELECT c.id, 'info', 'metrics', format('step %s: loss %s', s->>'step', round((s->>'loss')::numeric, 4)), s
+  SELECT c.id, 'info', 'metrics',
+         format('step %s: loss %s', s->>'step', round((s->>'loss')::numeric, 4))
+           || coalesce(format(', val_loss %s', round((s->>'val_loss')::numeric, 4)), ''), s
   FROM current c, jsonb_array_elements($5::jsonb) s
   RETURNING job_id
 )

@@ -8,6 +8,7 @@ import { NodesService } from '../nodes/nodes.service';
 import { ClusterScheduler } from '../scheduling/cluster-scheduler';
 import { DispatchRepository, type ReportOutcome } from './dispatch.repository';
 import { DivergenceWatch } from './divergence-watch';
+import { succeededData, succeededMessage } from './job-succeeded';
 import { GpuQueues } from './gpu-queues';
 
 const REASONS: Record<number, string> = {
@@ -78,6 +79,7 @@ export class JobRunsService {
     for (const t of jobs) {
       const steps = t.recentSteps.map((s) => ({
         step: s.step, loss: s.loss, lr: s.learningRate, tokens: s.tokens, tokens_per_s: s.tokensPerSecond, grad_norm: s.gradNorm,
+        ...(s.validationLoss === undefined ? {} : { val_loss: s.validationLoss }),
       }));
       const current = await this.dispatch.recordMetrics(t.jobId, t.attempt, nodeId, steps, t.trainedTokens);
       if (!current) continue;
@@ -118,7 +120,7 @@ export class JobRunsService {
         const v = event.value;
         return {
           status: 'succeeded', release: false, adapterKey: v.adapterKey, trainedTokens: v.trainedTokens,
-          event: { level: 'info', type: 'job.succeeded', message: `Training finished; final loss ${v.finalLoss.toFixed(4)}`, data: { final_loss: v.finalLoss, trained_tokens: v.trainedTokens } },
+          event: { level: 'info', type: 'job.succeeded', message: succeededMessage(v), data: succeededData(v) },
         };
       }
       case 'failed': {
