@@ -120,7 +120,7 @@ describe('agent process (main.ts)', () => {
   it('trains what its queue delivers and, on SIGTERM, hands the job back preempted and exits 0', async () => {
     cp.assignments.set('job_main', {
       jobId: 'job_main', attempt: 1, nodeId: 'node_test', gpuIndex: 0, model: 'test/tiny', totalSteps: 1_000_000, checkpointEvery: 0,
-      hyperparameters: hyperparametersSchema.parse({ batch_size: 1, lora: { r: 2 } }), tokenFileUrl: '/v1/agent/jobs/job_main/token-file', checkpoint: null,
+      hyperparameters: hyperparametersSchema.parse({ batch_size: 1, lora: { r: 2 } }), tokenFileUrl: '/v1/agent/jobs/job_main/token-file', validationTokenFileUrl: null, checkpoint: null,
     });
     const run = runMain(env);
     running = run.child;

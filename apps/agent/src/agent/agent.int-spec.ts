@@ -81,6 +81,7 @@ describe(Agent.name, () => {
       checkpointEvery: null,
       hyperparameters: hyperparametersSchema.parse({ batch_size: 2, micro_batch_size: 1, learning_rate: 1e-3, lora: { r: 4, alpha: 8 } }),
       tokenFileUrl: '/tokens/good',
+      validationTokenFileUrl: null,
       checkpoint: null,
       ...overrides,
     });
@@ -118,6 +119,23 @@ describe(Agent.name, () => {
     const gpu0 = cp.heartbeats.flatMap((h) => h.gpus.filter((g) => g.index === 0));
     expect(gpu0.some((g) => g.baseWeightsBytes > 0 && g.memoryUsedBytes >= g.baseWeightsBytes)).toBe(true);
     expect(sut.runningJobs().size).toBe(0);
+  });
+
+  it('hands the engine the validation set and early stopping, relays the validation loss and reports the stop', async () => {
+    cp.files.set('/tokens/validation', join(root, 'data', 'good.gtok'));
+    const hyperparameters = hyperparametersSchema.parse({
+      batch_size: 2, micro_batch_size: 1, learning_rate: 1e-3, lora: { r: 4, alpha: 8 }, eval_every_steps: 2, early_stopping: { patience: 1, min_delta: 100 },
+    });
+    assign('job_es', 1, { totalSteps: 10, validationTokenFileUrl: '/tokens/validation', hyperparameters });
+    await start('job_es', 1);
+    await eventually(() => expect(cp.eventsOf('job_es')).toEqual(['1:started', '1:succeeded']));
+    // min_delta 100: no evaluation after the first improves, so patience 1 stops the job at the second (step 4).
+    expect(cp.stepsOf('job_es')).toEqual([1, 2, 3, 4]);
+    const steps = cp.heartbeats.flatMap((h) => h.jobs.filter((j) => j.jobId === 'job_es').flatMap((j) => j.recentSteps));
+    const evaluated = steps.filter((s) => s.validationLoss !== undefined);
+    expect(evaluated.map((s) => s.step)).toEqual([2, 4]);
+    const done = cp.reports.find((r) => r.jobId === 'job_es' && r.event?.$case === 'succeeded');
+    expect(done?.event?.value).toMatchObject({ earlyStopped: true, bestStep: 2, bestValidationLoss: evaluated[0].validationLoss });
   });
 
   it('starts a job once however often its start is delivered, and drops a stale attempt', async () => {

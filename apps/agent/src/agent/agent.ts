@@ -9,6 +9,7 @@ import type { ArtifactsApi } from '../control-plane/artifacts.client';
 import type { DispatchMessage } from '../dispatch/dispatch-message';
 import type { DispatchConsumer } from '../dispatch/gpu-queues.consumer';
 import { EngineJobFailedError } from '../engine/engine-errors';
+import type { JobFinishedEvent } from '../engine/engine-events';
 import type { EngineExit, EngineProcess } from '../engine/engine-process';
 import type { EnginePool } from '../engine/engine-pool';
 import { buildEngineJob } from '../jobs/engine-job.builder';
@@ -159,6 +160,7 @@ export class Agent {
       await rm(job.paths.root, { recursive: true, force: true });
       await mkdir(job.paths.root, { recursive: true });
       await artifacts.downloadTokenFile(assignment.tokenFileUrl, job.paths.tokens);
+      if (assignment.validationTokenFileUrl) await artifacts.downloadTokenFile(assignment.validationTokenFileUrl, job.paths.validationTokens);
       if (assignment.checkpoint) {
         await artifacts.downloadCheckpoint(assignment.checkpoint.url, job.paths.checkpointDir);
         await restoreMetricsFromCheckpoint(job.paths.checkpointDir, job.paths.outputDir);
@@ -215,7 +217,7 @@ export class Agent {
     });
     engine.on('job_finished', (e) => {
       const job = jobOf(e.id);
-      void job?.exclusive(() => this.succeed(job)).catch((err) => this.jobError(job, 'reporting success failed', err));
+      void job?.exclusive(() => this.succeed(job, e)).catch((err) => this.jobError(job, 'reporting success failed', err));
     });
     engine.on('job_failed', (e) => {
       const job = jobOf(e.id);
@@ -256,10 +258,16 @@ export class Agent {
     }
   }
 
-  private async succeed(job: RunningJob): Promise<void> {
+  private async succeed(job: RunningJob, finished: JobFinishedEvent): Promise<void> {
     const key = await this.deps.artifacts.uploadAdapter(job.jobId, job.attempt, job.paths.outputDir);
     const progress = job.progress;
-    await this.reportAndEnd(job, { $case: 'succeeded', value: { adapterKey: key, trainedTokens: progress?.trainedTokens ?? 0, finalLoss: progress?.lastLoss ?? 0 } });
+    await this.reportAndEnd(job, {
+      $case: 'succeeded',
+      value: {
+        adapterKey: key, trainedTokens: progress?.trainedTokens ?? 0, finalLoss: progress?.lastLoss ?? 0, earlyStopped: finished.earlyStopped,
+        bestStep: finished.bestStep ?? undefined, bestValidationLoss: finished.bestValLoss ?? undefined,
+      },
+    });
   }
 
   /** The control plane no longer wants this attempt here: take it out of the engine without reporting. */

@@ -24,7 +24,19 @@ export interface StepEvent {
   tokens: number;
   tokensPerSecond: number;
   gradNorm: number;
+  /** Set on steps that evaluated the validation set; NaN when that loss was not finite (the engine writes null). */
+  valLoss?: number;
   memory: EngineMemory;
+}
+
+export interface JobFinishedEvent {
+  event: 'job_finished';
+  id: string;
+  outputDir: string;
+  earlyStopped: boolean;
+  /** The best validation evaluation; null without a validation set or a finite evaluation. */
+  bestStep: number | null;
+  bestValLoss: number | null;
 }
 
 /** Every event `grove-engine serve` writes on stdout, camel-cased. */
@@ -33,7 +45,7 @@ export type EngineEvent =
   | { event: 'job_added'; id: string; memory: EngineMemory }
   | StepEvent
   | { event: 'checkpointed'; id: string; step: number; dir: string }
-  | { event: 'job_finished'; id: string; outputDir: string }
+  | JobFinishedEvent
   | { event: 'job_failed'; id: string; reason: EngineFailureReason; message: string }
   | { event: 'job_removed'; id: string }
   | { event: 'status'; jobs: { id: string; step: number; steps: number }[]; memory: EngineMemory }
@@ -52,9 +64,15 @@ const count = z.number().int().nonnegative();
 const eventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('ready'), model: z.string(), memory }),
   z.object({ event: z.literal('job_added'), id, memory }),
-  z.object({ event: z.literal('step'), id, step: count, loss: z.number(), lr: z.number(), tokens: count, tokens_per_s: z.number(), grad_norm: z.number(), memory }),
+  z.object({
+    event: z.literal('step'), id, step: count, loss: z.number(), lr: z.number(), tokens: count, tokens_per_s: z.number(), grad_norm: z.number(),
+    val_loss: z.number().nullable().optional(), memory,
+  }),
   z.object({ event: z.literal('checkpointed'), id, step: count, dir: z.string() }),
-  z.object({ event: z.literal('job_finished'), id, output_dir: z.string() }),
+  z.object({
+    event: z.literal('job_finished'), id, output_dir: z.string(),
+    early_stopped: z.boolean().default(false), best_step: count.nullable().default(null), best_val_loss: z.number().nullable().default(null),
+  }),
   z.object({ event: z.literal('job_failed'), id, reason: z.enum(['data_error', 'diverged', 'oom', 'engine_error']), message: z.string() }),
   z.object({ event: z.literal('job_removed'), id }),
   z.object({ event: z.literal('status'), jobs: z.array(z.object({ id, step: count, steps: count })), memory }),
@@ -82,9 +100,11 @@ export function parseEngineEvent(line: string): EngineEvent {
   }
   const e = parsed.data;
   if (e.event === 'step') {
-    const { tokens_per_s, grad_norm, ...rest } = e;
-    return { ...rest, tokensPerSecond: tokens_per_s, gradNorm: grad_norm };
+    const { tokens_per_s, grad_norm, val_loss, ...rest } = e;
+    return { ...rest, tokensPerSecond: tokens_per_s, gradNorm: grad_norm, ...(val_loss === undefined ? {} : { valLoss: val_loss ?? NaN }) };
   }
-  if (e.event === 'job_finished') return { event: e.event, id: e.id, outputDir: e.output_dir };
+  if (e.event === 'job_finished') {
+    return { event: e.event, id: e.id, outputDir: e.output_dir, earlyStopped: e.early_stopped, bestStep: e.best_step, bestValLoss: e.best_val_loss };
+  }
   return e;
 }

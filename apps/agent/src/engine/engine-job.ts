@@ -13,4 +13,5 @@ export interface EngineJob {
   output_dir: string;
   checkpoint_dir: string;
   checkpoint_every: number;
+  validation?: { tokens: string; eval_every: number; early_stopping?: { patience: number; min_delta: number } };
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { EngineCommandError, EngineExitedError, EngineJobFailedError, EngineStartError } from './engine-errors';
-import { parseEngineEvent, type EngineEvent, type EngineFailureReason, type EngineMemory, type StepEvent } from './engine-events';
+import { parseEngineEvent, type EngineEvent, type EngineFailureReason, type EngineMemory, type JobFinishedEvent, type StepEvent } from './engine-events';
 import type { EngineJob } from './engine-job';
 
 export interface EngineProcessOptions {
@@ -39,7 +39,7 @@ interface EngineProcessEvents {
   step: [StepEvent];
   /** A periodic checkpoint (`checkpoint_every`), not one a `checkpointJob` call is waiting for. */
   checkpointed: [{ id: string; step: number; dir: string }];
-  job_finished: [{ id: string; outputDir: string }];
+  job_finished: [JobFinishedEvent];
   job_failed: [{ id: string; reason: EngineFailureReason; message: string }];
   /** The process ended without being asked to. */
   exit: [EngineExit];
@@ -206,7 +206,7 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
         return;
       case 'job_finished':
         this.failCheckpointWaiters(e.id, 'the job finished');
-        this.emit('job_finished', { id: e.id, outputDir: e.outputDir });
+        this.emit('job_finished', e);
         return;
       case 'job_failed': {
         const head = this.inOrder[0];

@@ -13,6 +13,8 @@ export interface Assignment {
   checkpointEvery: number | null;
   hyperparameters: Hyperparameters;
   tokenFileUrl: string;
+  /** Null when the job has no validation set. */
+  validationTokenFileUrl: string | null;
   checkpoint: { step: number; url: string } | null;
 }
 
@@ -26,6 +28,7 @@ const assignmentSchema = z.object({
   checkpoint_every: z.number().int().min(0).nullable().optional(),
   hyperparameters: hyperparametersSchema,
   token_file_url: z.string().min(1),
+  validation_token_file_url: z.string().min(1).nullable().optional(),
   checkpoint: z.object({ step: z.number().int().min(0), url: z.string().min(1) }).nullable(),
 });
 
@@ -50,6 +53,7 @@ export function parseAssignment(body: unknown): Assignment {
     checkpointEvery: a.checkpoint_every ?? null,
     hyperparameters: a.hyperparameters,
     tokenFileUrl: a.token_file_url,
+    validationTokenFileUrl: a.validation_token_file_url ?? null,
     checkpoint: a.checkpoint,
   };
 }

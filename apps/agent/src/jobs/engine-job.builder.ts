@@ -1,3 +1,4 @@
+import { evalEverySteps } from '@grove/contracts';
 import type { EngineJob } from '../engine/engine-job';
 import type { Assignment } from './assignment';
 import type { JobPaths } from './job-paths';
@@ -19,5 +20,16 @@ export function buildEngineJob(assignment: Assignment, paths: JobPaths, defaultC
     output_dir: paths.outputDir,
     checkpoint_dir: paths.checkpointDir,
     checkpoint_every: assignment.checkpointEvery ?? defaultCheckpointEvery,
+    ...(assignment.validationTokenFileUrl === null ? {} : { validation: validationOf(assignment, paths) }),
+  };
+}
+
+/** The validation set the agent downloaded, its evaluation interval and early-stopping rule (native-worker/docs/spec.md). */
+function validationOf(assignment: Assignment, paths: JobPaths): NonNullable<EngineJob['validation']> {
+  const h = assignment.hyperparameters;
+  return {
+    tokens: paths.validationTokens,
+    eval_every: evalEverySteps(h, assignment.totalSteps),
+    ...(h.early_stopping ? { early_stopping: { patience: h.early_stopping.patience, min_delta: h.early_stopping.min_delta } } : {}),
   };
 }

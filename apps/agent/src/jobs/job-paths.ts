@@ -5,6 +5,7 @@ export interface JobPaths {
   /** Every attempt's files sit under here; removed when the attempt ends. */
   root: string;
   tokens: string;
+  validationTokens: string;
   checkpointDir: string;
   outputDir: string;
 }
@@ -16,5 +17,5 @@ export function modelFolderName(model: string): string {
 
 export function jobPaths(workDir: string, jobId: string, attempt: number): JobPaths {
   const root = join(workDir, 'jobs', jobId, `attempt-${attempt}`);
-  return { root, tokens: join(root, 'tokens.gtok'), checkpointDir: join(root, 'checkpoint'), outputDir: join(root, 'output') };
+  return { root, tokens: join(root, 'tokens.gtok'), validationTokens: join(root, 'validation.gtok'), checkpointDir: join(root, 'checkpoint'), outputDir: join(root, 'output') };
 }

@@ -52,6 +52,16 @@ describe(buildEngineJob.name, () => {
     });
   });
 
+  it('adds the downloaded validation set with the job\'s evaluation interval and early stopping', () => {
+    const withValidation = { ...body, validation_token_file_url: '/v1/agent/jobs/job_01/validation-token-file' };
+    expect(buildEngineJob(parseAssignment(withValidation), jobPaths('/w', 'job_01', 2), 20).validation)
+      .toEqual({ tokens: '/w/jobs/job_01/attempt-2/validation.gtok', eval_every: 3 });
+    const stopping = { ...withValidation, hyperparameters: { ...body.hyperparameters, eval_every_steps: 4, early_stopping: { patience: 2 } } };
+    expect(buildEngineJob(parseAssignment(stopping), jobPaths('/w', 'job_01', 2), 20).validation)
+      .toEqual({ tokens: '/w/jobs/job_01/attempt-2/validation.gtok', eval_every: 4, early_stopping: { patience: 2, min_delta: 0 } });
+    expect(buildEngineJob(parseAssignment(body), jobPaths('/w', 'job_01', 2), 20)).not.toHaveProperty('validation');
+  });
+
   it("uses the assignment's checkpoint interval when it has one", () => {
     expect(buildEngineJob(parseAssignment({ ...body, checkpoint_every: 5 }), jobPaths('/w', 'j', 1), 20).checkpoint_every).toBe(5);
   });

@@ -25,6 +25,13 @@ describe(JobProgress.name, () => {
     expect(sut.takeTelemetry().recentSteps).toEqual([]);
   });
 
+  it('carries the validation loss of the steps that evaluated it', () => {
+    const sut = new JobProgress('job_1', 1, 0, 10, 0);
+    sut.record(step(1));
+    sut.record({ ...step(2), valLoss: 2.5 });
+    expect(sut.takeTelemetry().recentSteps.map((s) => s.validationLoss)).toEqual([undefined, 2.5]);
+  });
+
   it('keeps the steps of a heartbeat that failed, in order', () => {
     const sut = new JobProgress('job_1', 1, 0, 10, 0);
     sut.record(step(1));

@@ -24,7 +24,9 @@ export class JobProgress {
     this.last = e;
     this.tokensThisAttempt += e.tokens;
     this.stepsThisAttempt += 1;
-    this.recent.push({ step: e.step, loss: e.loss, learningRate: e.lr, tokens: e.tokens, tokensPerSecond: e.tokensPerSecond, gradNorm: e.gradNorm });
+    this.recent.push({
+      step: e.step, loss: e.loss, learningRate: e.lr, tokens: e.tokens, tokensPerSecond: e.tokensPerSecond, gradNorm: e.gradNorm, validationLoss: e.valLoss,
+    });
   }
 
   get step(): number {
