@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { defaultGroveConfig, GrovePolicy, MemoryModel, ThroughputModel, type JobShape, type RoundDecisions } from '@grove/scheduler';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { NodeRecord, NodeTelemetry } from '../nodes/node-record';
 import type { ActiveJob } from './active-job';
 import { ClusterCalibration, dtypeBytesFor, gpuTypeOf } from './cluster-calibration';
-import { buildClusterState, gpuId, jobShape } from './cluster-snapshot';
+import { buildClusterState, gpuId, isSchedulable, jobShape } from './cluster-snapshot';
 
 /**
  * The live scheduling policy and the models it learns: GrovePolicy over a memory and a throughput model whose priors
@@ -14,6 +14,7 @@ import { buildClusterState, gpuId, jobShape } from './cluster-snapshot';
  */
 @Injectable()
 export class ClusterScheduler {
+  private readonly logger = new Logger(ClusterScheduler.name);
   private readonly calibration = new ClusterCalibration();
   private readonly memory = new MemoryModel(this.calibration.calibration);
   private readonly throughput = new ThroughputModel(this.calibration.calibration);
@@ -32,7 +33,8 @@ export class ClusterScheduler {
     });
   }
 
-  decide(now: Date, nodes: readonly NodeRecord[], jobs: readonly ActiveJob[]): RoundDecisions {
+  decide(now: Date, nodes: readonly NodeRecord[], all: readonly ActiveJob[]): RoundDecisions {
+    const jobs = all.filter((j) => isSchedulable(j) || this.warnOnce(j));
     const online = nodes.filter((n) => n.state === 'online');
     const dtype = Math.max(2, ...online.map((n) => dtypeBytesFor(n.backend)));
     for (const job of jobs) this.calibration.ensureModel(job.modelName, job.summary, dtype);
@@ -82,6 +84,17 @@ export class ClusterScheduler {
     const sameModel = jobs.filter((j) => j.baseModel === model);
     if (!this.known(gpuType, sameModel)) return;
     this.policy.observe({ kind: 'oom', gpuId: gpuId(node.id, gpuIndex), droppedJobId, gpuType, jobs: sameModel, gpuMemoryBytes: gpu.totalMemoryBytes });
+  }
+
+  private readonly warned = new Set<string>();
+
+  /** A malformed job never stops the round for the others; it is named in the log once. */
+  private warnOnce(job: ActiveJob): false {
+    if (!this.warned.has(job.id)) {
+      this.warned.add(job.id);
+      this.logger.warn(`job ${job.id} lacks the hyperparameters or model shape scheduling needs; left out`);
+    }
+    return false;
   }
 
   private known(gpuType: string, jobs: readonly JobShape[]): boolean {

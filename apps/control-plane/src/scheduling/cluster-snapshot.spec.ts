@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../nodes/node-record';
 import type { ActiveJob } from './active-job';
-import { buildClusterState, jobShape, remainingTokens } from './cluster-snapshot';
+import { buildClusterState, isSchedulable, jobShape, remainingTokens } from './cluster-snapshot';
 
 const summary = { layers: 2, hiddenSize: 64 } as ActiveJob['summary'];
 const hp = { n_epochs: 3, micro_batch_size: 4, max_seq_len: 512, lora: { r: 16 } } as ActiveJob['hyperparameters'];
@@ -55,5 +55,13 @@ describe(remainingTokens.name, () => {
   it('counts every epoch less what was trained, and never less than one token', () => {
     expect(remainingTokens(job('a', { trainedTokens: 1000 }))).toBe(29_000);
     expect(remainingTokens(job('b', { trainedTokens: 99_999 }))).toBe(1);
+  });
+});
+
+describe(isSchedulable.name, () => {
+  it('refuses a row without the hyperparameters or model shape scheduling reads', () => {
+    expect(isSchedulable(job('ok', { summary: { layers: 2, hiddenSize: 64 } as ActiveJob['summary'] }))).toBe(true);
+    expect(isSchedulable(job('bare', { hyperparameters: {} as ActiveJob['hyperparameters'] }))).toBe(false);
+    expect(isSchedulable(job('no-shape', { summary: {} as ActiveJob['summary'] }))).toBe(false);
   });
 });

@@ -17,6 +17,16 @@ export function jobShape(job: ActiveJob): JobShape {
   return { baseModel: job.modelName, seqLen, microBatchTokens: h.micro_batch_size * seqLen, loraRank: h.lora.r };
 }
 
+/** Whether a stored job has what scheduling needs (a row written outside the API may not); others are left out. */
+export function isSchedulable(job: ActiveJob): boolean {
+  const h = job.hyperparameters as Partial<ActiveJob['hyperparameters']> | null;
+  const s = job.summary as Partial<ActiveJob['summary']> | null;
+  return (
+    typeof h?.micro_batch_size === 'number' && typeof h.max_seq_len === 'number' && typeof h.n_epochs === 'number' &&
+    typeof h.lora?.r === 'number' && typeof s?.hiddenSize === 'number' && typeof s.layers === 'number'
+  );
+}
+
 /** Tokens left to train: every epoch over the tokenized dataset, less what earlier runs trained. */
 export function remainingTokens(job: ActiveJob): number {
   const total = job.datasetTokens * job.hyperparameters.n_epochs;
