@@ -25,6 +25,17 @@ describe(ThroughputModel.name, () => {
     expect(Math.abs(prior.stepSeconds(H100, 'llama-3.2-3b', 6144, 3) - probe) / probe).toBeGreaterThan(0.2);
   });
 
+  it('learns from solo steps only what a step costs, not what a second job adds', () => {
+    const sut = new ThroughputModel(calibration);
+    const prior = new ThroughputModel(calibration);
+    const addedByPrior = prior.stepSeconds(H100, 'llama-3.2-3b', 4096, 2) - prior.stepSeconds(H100, 'llama-3.2-3b', 2048, 1);
+
+    for (let i = 0; i < 20; i++) sut.observeStep(H100, 'llama-3.2-3b', 2048, 1, prior.stepSeconds(H100, 'llama-3.2-3b', 2048, 1) + 0.05);
+
+    const added = sut.stepSeconds(H100, 'llama-3.2-3b', 4096, 2) - sut.stepSeconds(H100, 'llama-3.2-3b', 2048, 1);
+    expect(Math.abs(added - addedByPrior)).toBeLessThan(0.005);
+  });
+
   it('refuses an unknown GPU type with a domain error', () => {
     const sut = new ThroughputModel(calibration);
     expect(() => sut.stepSeconds('tpu', 'llama-3.2-1b', 1, 1)).toThrow(expect.objectContaining({ code: 'unknown_gpu_type' }));

@@ -78,7 +78,7 @@ export class ThroughputModel {
     const base = prior[0] + prior[1] * jobCount + prior[2] * fusedTokens;
     if (!fit) return base;
     const theta = fit.coefficients();
-    const correction = theta[0] + theta[1] * jobCount + theta[2] * (fusedTokens / 1e4);
+    const correction = theta[0] + theta[1] * (jobCount - 1) + theta[2] * (fusedTokens / 1e4);
     // A step can never be faster than a tenth of the prior; guards against a wild fit from few samples.
     return Math.max(base + correction, base * 0.1);
   }
@@ -92,6 +92,8 @@ export class ThroughputModel {
     const entry = this.entry(gpuType, baseModel);
     const [cf, cj, ct] = entry.prior;
     entry.fit ??= new RidgeLeastSquares(3, this.lambda);
-    entry.fit.add([1, jobCount, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
+    // The per-job term is measured from the solo case (k − 1): steps of one job alone say nothing about what a second
+    // job costs, so they move the fixed term and leave the per-job one at its prior.
+    entry.fit.add([1, jobCount - 1, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
   }
 }
