@@ -1,30 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { gpuQueueName } from '@grove/contracts';
 import { Queue } from 'bullmq';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Response as SuperagentResponse } from 'superagent';
-import { extract } from 'tar';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentGrpcServer } from '../agent-api/agent-grpc.server';
-import { bearer, createTeam, jsonl, startTestApp, uniqueName, uploadDataset, waitForJob, type TestApp } from '../testing/test-app';
-import { llama3TokenizerUploads } from '../testing/tiny-model';
-import { AgentProcess } from './agent-process';
+import { bearer, jsonl, uniqueName, uploadDataset, waitForJob } from '../testing/test-app';
+import { E2eHarness, TERMINAL } from './e2e-harness';
 
 const ROOT = resolve(__dirname, '../../../..');
-const ENGINE = join(ROOT, 'native-worker/build/grove-engine');
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
-
-/** Smallest Llama that takes the real Llama 3 token ids: the vocabulary is what costs time here. */
-const TINY_CONFIG = {
-  architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1,
-  num_attention_heads: 2, num_key_value_heads: 1, head_dim: 16, vocab_size: 128256, max_position_embeddings: 512,
-  rms_norm_eps: 1e-5, rope_theta: 500000, tie_word_embeddings: true, torch_dtype: 'float32',
-};
-
 const ROWS = Array.from({ length: 12 }, (_, i) => ({ prompt: `Q${i}`, completion: ` A${i}` }));
 
 /**
@@ -32,88 +14,32 @@ const ROWS = Array.from({ length: 12 }, (_, i) => ({ prompt: `Q${i}`, completion
  * engine it drives. Needs the engine binary (make test builds it first).
  */
 describe('co-training end to end (real control plane, agent process, engine, Postgres, Redis)', () => {
-  let t: TestApp;
-  let team: Awaited<ReturnType<typeof createTeam>>;
-  let dir: string;
-  let modelName: string;
+  let h: E2eHarness;
   let fileId: string;
-  let joinToken: string;
-  const agents: AgentProcess[] = [];
-
-  const agent = (nodeName: string, token = joinToken) => {
-    const a = AgentProcess.start({
-      grpcPort: t.app.get(AgentGrpcServer).port,
-      apiUrl: `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`,
-      redisUrl: t.config.redisUrl,
-      joinToken: token,
-      nodeName,
-      modelsDir: join(dir, 'models'),
-      workDir: join(dir, `work-${nodeName}`),
-    });
-    agents.push(a);
-    return a;
-  };
 
   const submit = async (suffix: string, hyperparameters: Record<string, unknown>) =>
-    (await t.http().post('/v1/jobs').set(bearer(team.member))
-      .send({ model: modelName, training_file: fileId, suffix, hyperparameters: { max_seq_len: 64, micro_batch_size: 1, ...hyperparameters } })
+    (await h.t.http().post('/v1/jobs').set(bearer(h.team.member))
+      .send({ model: h.modelName, training_file: fileId, suffix, hyperparameters: { max_seq_len: 64, micro_batch_size: 1, ...hyperparameters } })
       .expect(201)).body.id as string;
-
-  const job = async (id: string) => (await t.http().get(`/v1/jobs/${id}`).set(bearer(team.member)).expect(200)).body;
-  const events = async (id: string) => (await t.http().get(`/v1/jobs/${id}/events?limit=1000`).set(bearer(team.member)).expect(200)).body.data as { type: string; data: any }[];
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent output:\n${agents.map((a) => a.output.join('').slice(-3000)).join('\n---\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /** The downloaded adapter, unpacked: PEFT files plus the engine's metrics.jsonl. */
-  async function adapter(id: string): Promise<{ files: string[]; steps: number[]; header: Record<string, { shape: number[] }> }> {
-    const res = await t.http().get(`/v1/jobs/${id}/adapter`).set(bearer(team.member)).buffer(true).parse(binary).expect(200);
-    const out = await mkdtemp(join(dir, 'adapter-'));
-    await pipeline(Readable.from(res.body as Buffer), extract({ cwd: out }));
-    const files = (await readdir(out)).sort();
-    const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).step as number);
-    const st = await readFile(join(out, 'adapter_model.safetensors'));
-    const headerLength = Number(st.readBigUInt64LE(0));
-    const header = JSON.parse(st.subarray(8, 8 + headerLength).toString('utf8'));
-    delete header.__metadata__;
-    return { files, steps: metrics, header };
-  }
+  const agent = (nodeName: string, joinToken?: string) => h.agent(nodeName, joinToken);
+  const job = (id: string) => h.job(id);
+  const events = (id: string) => h.events(id);
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, ms?: number) => h.until(what, probe, ms);
+  /** The adapter's files, the steps its metrics.jsonl holds, and its tensor shapes. */
+  const adapter = async (id: string) => {
+    const a = await h.adapter(id);
+    return { files: a.files, steps: a.metrics.map((m) => m.step as number), header: a.header };
+  };
 
   beforeAll(async () => {
-    t = await startTestApp({ GROVE_DISPATCH_INTERVAL_MS: '200', GROVE_HEARTBEAT_INTERVAL_MS: '500', GROVE_NODE_GRACE_MS: '4000', GROVE_CHECKPOINT_EVERY: '4', GROVE_DISPATCH_RESEND_MS: '3000' });
-    await t.app.listen(0, '127.0.0.1');
-    dir = await mkdtemp(join(tmpdir(), 'grove-e2e-'));
-    team = await createTeam(t);
-    modelName = `e2e/${uniqueName('tiny')}`;
-    const modelDir = join(dir, 'models', modelName.replace('/', '--'));
-    await import('node:fs/promises').then((fs) => fs.writeFile(join(dir, 'config.json'), JSON.stringify(TINY_CONFIG)));
-    execFileSync(ENGINE, ['make-model', join(dir, 'config.json'), modelDir, '--seed', '3']);
-    const tok = llama3TokenizerUploads();
-    await t.http().post('/v1/models').set(bearer(team.operator)).field('name', modelName)
-      .attach('config', await readFile(join(modelDir, 'config.json')), 'config.json')
-      .attach('tokenizer', tok.tokenizer, 'tokenizer.json').attach('tokenizer_config', tok.tokenizerConfig, 'tokenizer_config.json')
-      .expect(201);
-    fileId = (await uploadDataset(t, team.member, jsonl(ROWS)).expect(201)).body.id;
-    joinToken = (await t.http().post('/v1/nodes/join-tokens').set(bearer(team.operator)).send({ name: 'e2e' }).expect(201)).body.secret;
+    h = await E2eHarness.start({ GROVE_DISPATCH_INTERVAL_MS: '200', GROVE_HEARTBEAT_INTERVAL_MS: '500', GROVE_NODE_GRACE_MS: '4000', GROVE_CHECKPOINT_EVERY: '4', GROVE_DISPATCH_RESEND_MS: '3000' });
+    fileId = (await uploadDataset(h.t, h.team.member, jsonl(ROWS)).expect(201)).body.id;
   }, 180_000);
 
-  afterEach(async () => {
-    await Promise.all(agents.splice(0).map((a) => a.stop('SIGKILL')));
-    // leave no job of this test running into the next one
-    const list = (await t.http().get('/v1/jobs?limit=100').set(bearer(team.member))).body.data as { id: string; status: string }[];
-    for (const j of list.filter((x) => !TERMINAL.includes(x.status))) await t.http().post(`/v1/jobs/${j.id}/cancel`).set(bearer(team.member));
-  });
+  afterEach(() => h.reset());
 
   afterAll(async () => {
-    await t?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await h?.close();
   });
 
   it('co-trains 3 jobs in one engine to success; each adapter has its own rank, modules and exactly its steps', async () => {
@@ -154,8 +80,8 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
     const keep = await submit('keep', { n_epochs: 3, batch_size: 2 });
     const drop = await submit('drop', { n_epochs: 20, batch_size: 2 });
     await until('the job to be cancelled to run', async () => ((await job(drop)).status === 'running' ? true : undefined));
-    await t.http().post(`/v1/jobs/${drop}/cancel`).set(bearer(team.member)).expect(200);
-    const kept = await waitForJob(t, team.member, keep, (j) => TERMINAL.includes(j.status), 90_000);
+    await h.t.http().post(`/v1/jobs/${drop}/cancel`).set(bearer(h.team.member)).expect(200);
+    const kept = await waitForJob(h.t, h.team.member, keep, (j) => TERMINAL.includes(j.status), 90_000);
     expect(kept.status).toBe('succeeded');
     expect((await job(drop)).status).toBe('cancelled');
   });
@@ -188,7 +114,7 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
     const [nameA, nameB] = [uniqueName('node'), uniqueName('node')];
     agent(nameA);
     agent(nameB);
-    const operator = (method: 'get' | 'post', path: string) => t.http()[method](path).set(bearer(team.operator));
+    const operator = (method: 'get' | 'post', path: string) => h.t.http()[method](path).set(bearer(h.team.operator));
     const nodes = await until('both nodes to register', async () => {
       const list = (await operator('get', '/v1/nodes').expect(200)).body.data as { id: string; name: string; schedulable: string }[];
       const [a, b] = [list.find((n) => n.name === nameA), list.find((n) => n.name === nameB)];
@@ -239,11 +165,11 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
       const j = await job(id);
       return j.status === 'running' ? j : undefined;
     });
-    const url = new URL(t.config.redisUrl);
+    const url = new URL(h.t.config.redisUrl);
     const queue = new Queue(gpuQueueName(running.node_id, 0), { connection: { host: url.hostname, port: Number(url.port), db: Number(url.pathname.slice(1) || 0) } });
     await queue.add('start', { kind: 'start', jobId: id, attempt: running.attempt }, { jobId: `dup-${id}` });
     await queue.close();
-    const done = await waitForJob(t, team.member, id, (j) => TERMINAL.includes(j.status), 90_000);
+    const done = await waitForJob(h.t, h.team.member, id, (j) => TERMINAL.includes(j.status), 90_000);
     expect(done.status).toBe('succeeded');
     expect((await events(id)).filter((e) => e.type === 'job.started')).toHaveLength(1);
     expect((await adapter(id)).steps).toEqual(Array.from({ length: done.total_steps }, (_, k) => k + 1));
@@ -253,10 +179,10 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
     agent(uniqueName('node'));
     const id = await submit('redis', { n_epochs: 4, batch_size: 2 });
     await until('the job to run', async () => ((await job(id)).status === 'running' ? true : undefined));
-    const port = new URL(t.config.redisUrl).port;
+    const port = new URL(h.t.config.redisUrl).port;
     execFileSync('redis-cli', ['-p', port, 'shutdown']);
     execFileSync(join(ROOT, 'scripts/services.sh'), ['start'], { env: { ...process.env, DATABASE_URL: 'postgresql://external', REDIS_URL: '' }, stdio: 'ignore' });
-    const done = await waitForJob(t, team.member, id, (j) => TERMINAL.includes(j.status), 120_000);
+    const done = await waitForJob(h.t, h.team.member, id, (j) => TERMINAL.includes(j.status), 120_000);
     expect(done.status).toBe('succeeded');
   });
 
@@ -267,8 +193,3 @@ describe('co-training end to end (real control plane, agent process, engine, Pos
   });
 });
 
-function binary(res: SuperagentResponse, callback: (error: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-}

@@ -59,13 +59,13 @@ export class E2eHarness {
     return new E2eHarness(t, dir, team, modelName, joinToken);
   }
 
-  /** A real agent process joining as `nodeName`. */
-  agent(nodeName = uniqueName('node')): AgentProcess {
+  /** A real agent process joining as `nodeName` (with another join token to test refusals). */
+  agent(nodeName = uniqueName('node'), joinToken = this.joinToken): AgentProcess {
     const a = AgentProcess.start({
       grpcPort: this.t.app.get(AgentGrpcServer).port,
       apiUrl: `http://127.0.0.1:${(this.t.app.getHttpServer().address() as { port: number }).port}`,
       redisUrl: this.t.config.redisUrl,
-      joinToken: this.joinToken,
+      joinToken,
       nodeName,
       modelsDir: join(this.dir, 'models'),
       workDir: join(this.dir, `work-${nodeName}`),
@@ -102,13 +102,16 @@ export class E2eHarness {
     });
   }
 
-  /** The downloaded adapter, unpacked: its file names and the engine's metrics.jsonl lines. */
-  async adapter(id: string): Promise<{ files: string[]; metrics: Presented[] }> {
+  /** The downloaded adapter, unpacked: its file names, the engine's metrics.jsonl lines and the safetensors header. */
+  async adapter(id: string): Promise<{ files: string[]; metrics: Presented[]; header: Record<string, { shape: number[] }> }> {
     const res = await this.t.http().get(`/v1/jobs/${id}/adapter`).set(bearer(this.team.member)).buffer(true).parse(binary).expect(200);
     const out = await mkdtemp(join(this.dir, 'adapter-'));
     await pipeline(Readable.from(res.body as Buffer), extract({ cwd: out }));
     const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    return { files: (await readdir(out)).sort(), metrics };
+    const st = await readFile(join(out, 'adapter_model.safetensors'));
+    const header = JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString('utf8'));
+    delete header.__metadata__;
+    return { files: (await readdir(out)).sort(), metrics, header };
   }
 
   /** Kills the agents and cancels what they left unfinished, so one test never leaks into the next. */
