@@ -18,8 +18,6 @@ export interface MemoryModelOptions {
   readonly ridgeLambda?: number;
   /** An OOM says the peak exceeded the GPU by an unknown amount; it is recorded as capacity × (1 + this). */
   readonly oomOvershootFraction?: number;
-  /** Weight of an OOM sample relative to a measured peak; high so one OOM forbids the same placement. */
-  readonly oomWeight?: number;
 }
 
 /**
@@ -38,7 +36,8 @@ export class MemoryModel {
   private readonly jobCoefficients = new Map<string, JobCoefficients>();
   private readonly lambda: number;
   private readonly oomOvershoot: number;
-  private readonly oomWeight: number;
+  /** gpuType → baseModel → the job sets that ran out of memory, as lower bounds on their peak. */
+  private readonly floors = new Map<string, Map<string, OomFloor[]>>();
 
   constructor(
     private readonly calibration: Calibration,
@@ -46,7 +45,6 @@ export class MemoryModel {
   ) {
     this.lambda = options.ridgeLambda ?? 0.05;
     this.oomOvershoot = options.oomOvershootFraction ?? 0.03;
-    this.oomWeight = options.oomWeight ?? 8;
   }
 
   knowsModel(baseModel: string): boolean {
@@ -145,6 +143,10 @@ export class MemoryModel {
 
   /** Predicted peak of one GPU running `jobs` (one engine process per base model present). */
   predictPeak(gpuType: string, jobs: readonly JobShape[]): number {
+    return Math.max(this.fittedPeak(gpuType, jobs), this.floorOfSet(gpuType, jobs));
+  }
+
+  private fittedPeak(gpuType: string, jobs: readonly JobShape[]): number {
     let total = 0;
     for (let i = 0; i < jobs.length; i++) {
       const model = jobs[i].baseModel;
@@ -175,10 +177,57 @@ export class MemoryModel {
     this.fitFor(gpuType, baseModel).add(features(jobs), (measuredBytes - analytic) / GIB, weight);
   }
 
-  /** An OOM is a lower bound on the peak; it is recorded with a high weight so the same placement is refused next. */
+  /**
+   * An OOM is a lower bound on the peak, not a measurement of it. It becomes a floor: any set of this model at least
+   * as big (in jobs, ΣB·L and ΣB·L²) is predicted at least capacity × (1 + overshoot), so neither the same placement
+   * nor a bigger one is tried again on a GPU that size, while smaller sets and single jobs keep their fitted
+   * prediction. It is kept out of the least-squares fit: as an equality there it raised every prediction's intercept,
+   * until single jobs looked too big for the GPU and waited for ever. A floor per OOM; OOMs are rare.
+   */
   observeOom(gpuType: string, jobs: readonly JobShape[], gpuMemoryBytes: number): void {
-    this.observePeak(gpuType, jobs, gpuMemoryBytes * (1 + this.oomOvershoot), this.oomWeight);
+    const bytes = gpuMemoryBytes * (1 + this.oomOvershoot);
+    const model = singleBaseModel(jobs);
+    const sums = setSums(jobs);
+    let byModel = this.floors.get(gpuType);
+    if (!byModel) this.floors.set(gpuType, (byModel = new Map()));
+    const list = byModel.get(model) ?? [];
+    list.push({ ...sums, bytes });
+    byModel.set(model, list);
   }
+
+  /** The highest OOM floor a set of `count` jobs of `baseModel` with these sums falls under (0 when none). */
+  oomFloorBytes(gpuType: string, baseModel: string, count: number, tokens: number, tokenSeqLen: number): number {
+    const list = this.floors.get(gpuType)?.get(baseModel);
+    if (!list) return 0;
+    let floor = 0;
+    for (const f of list) {
+      if (count >= f.count && tokens >= f.tokens && tokenSeqLen >= f.tokenSeqLen) floor = Math.max(floor, f.bytes);
+    }
+    return floor;
+  }
+
+  private floorOfSet(gpuType: string, jobs: readonly JobShape[]): number {
+    if (this.floors.size === 0 || jobs.length === 0) return 0;
+    const sums = setSums(jobs);
+    return this.oomFloorBytes(gpuType, jobs[0].baseModel, sums.count, sums.tokens, sums.tokenSeqLen);
+  }
+}
+
+interface OomFloor {
+  readonly count: number;
+  readonly tokens: number;
+  readonly tokenSeqLen: number;
+  readonly bytes: number;
+}
+
+function setSums(jobs: readonly JobShape[]): { count: number; tokens: number; tokenSeqLen: number } {
+  let tokens = 0;
+  let tokenSeqLen = 0;
+  for (const j of jobs) {
+    tokens += j.microBatchTokens;
+    tokenSeqLen += j.microBatchTokens * j.seqLen;
+  }
+  return { count: jobs.length, tokens, tokenSeqLen };
 }
 
 /** [1, ΣB·L (Ki tokens), ΣB·L² (Mi token·positions)]: scaled so the ridge penalty treats the terms alike (jobIncrementBytes inlines the same scaling). */

@@ -86,7 +86,17 @@ export class LedgerGpu {
 
   fits(job: JobShape, increment: number): boolean {
     const need = this.neededBytes(job, increment);
-    return need !== Infinity && this.predictedBytes + need <= this.capacityFor(job.baseModel);
+    if (need === Infinity) return false;
+    const capacity = this.capacityFor(job.baseModel);
+    if (this.predictedBytes + need > capacity) return false;
+    // A set this big, or bigger, ran out of memory before: the OOM floor says no whatever the fit predicts.
+    let tokens = job.microBatchTokens;
+    let tokenSeqLen = job.microBatchTokens * job.seqLen;
+    for (const j of this.jobs) {
+      tokens += j.microBatchTokens;
+      tokenSeqLen += j.microBatchTokens * j.seqLen;
+    }
+    return this.memory.oomFloorBytes(this.state.gpuType, job.baseModel, this.jobs.length + 1, tokens, tokenSeqLen) <= capacity;
   }
 
   stepSeconds = (fusedTokens: number, jobCount: number): number =>

@@ -200,7 +200,10 @@ export class GrovePolicy implements SchedulingPolicy {
     let soloNeeded = Infinity;
     let minIncrement = Infinity;
     for (let k = 0; k < c.increments.length; k++) {
-      soloNeeded = Math.min(soloNeeded, this.memory.baselineBytes(c.eligibility.gpuTypes[k], base) + c.increments[k]);
+      const type = c.eligibility.gpuTypes[k];
+      // An OOM of this job alone (or of a smaller one) is a floor under what it needs.
+      const floor = this.memory.oomFloorBytes(type, base, 1, job.microBatchTokens, job.microBatchTokens * job.seqLen);
+      soloNeeded = Math.min(soloNeeded, Math.max(this.memory.baselineBytes(type, base) + c.increments[k], floor));
       minIncrement = Math.min(minIncrement, c.increments[k]);
     }
     if (soloNeeded > index.largestCapacity(c.eligibility, base)) {
