@@ -35,7 +35,7 @@ import { DatasetsRepository } from './datasets/datasets.repository';
 import { DatasetsService } from './datasets/datasets.service';
 import { HealthController } from './health/health.controller';
 import { IdempotencyModule } from './idempotency/idempotency.module';
-import { JobEventsListener } from './jobs/job-events.listener';
+import { JobEventsModule } from './jobs/job-events.module';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
 import { JobsService } from './jobs/jobs.service';
@@ -78,6 +78,7 @@ export class AppModule {
         DatabaseModule,
         StorageModule,
         IdempotencyModule,
+        JobEventsModule,
         WebhooksModule,
         MetricsModule,
         MulterModule.register({
@@ -97,7 +98,7 @@ export class AppModule {
         TokensRepository, TokensService,
         DatasetsRepository, DatasetsService,
         ModelsRepository, ModelsService,
-        JobsRepository, JobsService, JobEventsListener,
+        JobsRepository, JobsService,
         ValidationQueue, ValidationService, TokenizerThread,
         JoinTokensRepository, JoinTokensService, NodesRepository, NodesService, AuditRepository,
         ...(config.grpc.enabled ? [AgentRpcHandlers, AgentGrpcServer, DispatcherService] : []),

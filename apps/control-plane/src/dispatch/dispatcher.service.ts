@@ -3,14 +3,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { NodesService } from '../nodes/nodes.service';
 import { SchedulingRepository } from '../scheduling/scheduling.repository';
 import { SchedulingRound, type RoundOutcome } from '../scheduling/scheduling-round.service';
-import { DispatchRepository, type DispatchJob } from './dispatch.repository';
-import { GpuQueues } from './gpu-queues';
+import { DispatchRepository } from './dispatch.repository';
 
 const NOTHING: RoundOutcome = { started: [], preempted: [], waiting: 0 };
 
 /**
- * The dispatch loop. Each round: mark silent nodes lost and requeue their jobs, re-send start messages no agent
- * acted on, then run the scheduling round (placement, preemption, wait reasons; scheduling/). Rounds never overlap,
+ * The dispatch loop. Each round: mark silent nodes lost and requeue their jobs, then run the scheduling round
+ * (re-sent starts, placement, preemption, wait reasons; scheduling/). Rounds never overlap,
  * and with several control-plane replicas only one runs them at a time (a Postgres advisory lock).
  */
 @Injectable()
@@ -22,7 +21,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly dispatch: DispatchRepository,
     private readonly nodes: NodesService,
-    private readonly queues: GpuQueues,
     private readonly scheduling: SchedulingRepository,
     private readonly schedulingRound: SchedulingRound,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,17 +53,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     await this.nodes.sweepLost(now);
     const requeued = await this.dispatch.requeueJobsOfLostNodes();
     if (requeued.length > 0) this.logger.warn(`requeued ${requeued.length} job(s) of lost nodes`);
-    await this.resendStale(await this.dispatch.placed(), now);
-    return this.schedulingRound.run(now, this.config.scheduler.maxWaitingPerRound);
-  }
-
-  private async resendStale(placed: DispatchJob[], now: Date): Promise<void> {
-    const cutoff = now.getTime() - this.config.dispatch.resendAfterMs;
-    for (const job of placed) {
-      if (job.status !== 'queued' || job.updatedAt.getTime() >= cutoff) continue;
-      await this.queues.send(job.nodeId!, job.gpuIndex!, { kind: 'start', jobId: job.id, attempt: job.attempt }).catch((error) =>
-        this.logger.warn(`start of ${job.id} attempt ${job.attempt} not re-sent yet: ${(error as Error).message}`),
-      );
-    }
+    return this.schedulingRound.run(now);
   }
 }

@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { PreemptDecision, RoundDecisions, StartDecision, WaitingJob } from '@grove/scheduler';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DispatchRepository } from '../dispatch/dispatch.repository';
 import { GpuQueues } from '../dispatch/gpu-queues';
 import type { NodeRecord } from '../nodes/node-record';
@@ -18,7 +19,7 @@ export interface RoundOutcome {
 }
 
 /**
- * One scheduling round against the live cluster: move jobs off draining nodes, ask the policy, then carry out its
+ * One scheduling round against the live cluster: re-send start messages no agent acted on, move jobs off draining nodes, ask the policy, then carry out its
  * decisions — preempt via checkpoint (the agent saves, uploads and reports `preempted`; the job requeues with no
  * progress lost), start (assign + a start message on the GPU's queue), and record every waiting job's reason and
  * estimated start and finish. A start waits while the GPU still holds a job being preempted, so the two never
@@ -36,11 +37,13 @@ export class SchedulingRound {
     private readonly queues: GpuQueues,
     private readonly nodes: NodesService,
     private readonly scheduler: ClusterScheduler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async run(now: Date, waitingLimit: number): Promise<RoundOutcome> {
+  async run(now: Date): Promise<RoundOutcome> {
     const nodes = await this.nodes.list();
-    const jobs = await this.repo.activeJobs(waitingLimit);
+    const jobs = await this.repo.activeJobs(this.config.scheduler.maxWaitingPerRound);
+    await this.resendStale(jobs, now);
     const byId = new Map(jobs.map((j) => [j.id, j]));
     const nodesById = new Map(nodes.map((n) => [n.id, n]));
     const preempted = await this.drainNodes(nodes, jobs);
@@ -114,10 +117,25 @@ export class SchedulingRound {
     const node = nodes.get(nodeId!);
     const attempt = await this.dispatch.assign(s.jobId, nodeId!, gpuIndex, `Assigned to GPU ${gpuIndex} of node ${node?.name ?? nodeId}`);
     if (attempt === null) return false;
-    await this.queues.send(nodeId!, gpuIndex, { kind: 'start', jobId: s.jobId, attempt }).catch((error) =>
-      this.logger.warn(`start of ${s.jobId} attempt ${attempt} not sent yet: ${(error as Error).message}`),
-    );
+    await this.sendStart(nodeId!, gpuIndex, s.jobId, attempt);
     return true;
+  }
+
+  /** A job assigned but not started after resendAfterMs gets its start message again (duplicates collapse). */
+  private async resendStale(jobs: readonly ActiveJob[], now: Date): Promise<void> {
+    const cutoff = now.getTime() - this.config.dispatch.resendAfterMs;
+    for (const job of jobs) {
+      if (job.status === 'queued' && job.nodeId !== null && job.gpuIndex !== null && job.updatedAt.getTime() < cutoff) {
+        await this.sendStart(job.nodeId, job.gpuIndex, job.id, job.attempt);
+      }
+    }
+  }
+
+  /** Redis may be down: the message goes out on a later round. */
+  private async sendStart(nodeId: string, gpuIndex: number, jobId: string, attempt: number): Promise<void> {
+    await this.queues.send(nodeId, gpuIndex, { kind: 'start', jobId, attempt }).catch((error) =>
+      this.logger.warn(`start of ${jobId} attempt ${attempt} not sent yet: ${(error as Error).message}`),
+    );
   }
 
   private async recordWaiting(decisions: RoundDecisions, byId: Map<string, ActiveJob>, now: Date): Promise<void> {

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { unixSeconds } from '../common/presenters';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { JobEventsListener } from '../jobs/job-events.listener';
 import { presentJob } from '../jobs/job.presenter';
 import { planCursor, type CursorMark } from './event-cursor';
-import { JobEventsSignal } from './job-events-signal';
 import { WakeableLoop } from './wakeable-loop';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { ANNOUNCED_JOB_EVENTS } from './webhook-events';
@@ -28,7 +28,7 @@ export class WebhookFanoutService implements OnApplicationBootstrap, OnModuleDes
 
   constructor(
     private readonly fanout: WebhookFanoutRepository,
-    private readonly signal: JobEventsSignal,
+    private readonly jobEvents: JobEventsListener,
     private readonly sender: WebhookDeliveryService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -39,7 +39,7 @@ export class WebhookFanoutService implements OnApplicationBootstrap, OnModuleDes
 
   async onApplicationBootstrap(): Promise<void> {
     await this.fanout.ensureCursor(CURSOR_NAME);
-    this.unsubscribe = this.signal.subscribe(() => this.loop.wake());
+    this.unsubscribe = this.jobEvents.subscribeAll(() => this.loop.wake());
     this.loop.start();
   }
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { JobEventsSignal } from './job-events-signal';
+import { JobEventsModule } from '../jobs/job-events.module';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookFanoutRepository } from './webhook-fanout.repository';
@@ -11,9 +11,10 @@ import { WebhooksService } from './webhooks.service';
 
 /** Team webhooks: the API, the fan-out from the job-event log, and the signed deliveries with retries. */
 @Module({
+  imports: [JobEventsModule],
   controllers: [WebhooksController],
   providers: [
-    WebhooksRepository, WebhookDeliveriesRepository, WebhookFanoutRepository, WebhookSender, JobEventsSignal,
+    WebhooksRepository, WebhookDeliveriesRepository, WebhookFanoutRepository, WebhookSender,
     WebhooksService, WebhookDeliveryService, WebhookFanoutService,
   ],
 })
