@@ -1,8 +1,9 @@
 // The backend interface: every numeric op the engine runs, forward and backward, on memory the backend owns.
-// The CPU reference backend implements it with OpenBLAS and threads; a CUDA backend implements the same calls with
-// device pointers. Pointers passed to ops are backend memory (Buffer::data()); index arrays (token ids, positions,
-// sequence starts, targets) are host arrays that stay valid for the whole step, so a device backend may upload
-// them once per step. All matrices are row-major. Ops never fail: shapes are validated before a step starts.
+// The CPU reference backend implements it with OpenBLAS and threads; the CUDA backend implements the same calls
+// with device pointers. Pointers passed to ops are backend memory, typed (Buffer::ptr(), grove/dtype.h); index
+// arrays (token ids, positions, sequence starts, targets) are host arrays that stay valid for the whole step, so a
+// device backend may upload them once per step. All matrices are row-major. Ops return nothing: shapes are
+// validated before a step starts; a device failure throws BackendError, which the engine reports with context.
 #pragma once
 
 #include <array>
@@ -10,11 +11,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "grove/buffer.h"
+#include "grove/dtype.h"
 
 namespace grove {
+
+// A failure inside the backend (a device error), with what was being done.
+class BackendError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct MemoryStats {
   std::array<size_t, kMemoryCategoryCount> current{};
@@ -49,90 +58,114 @@ class Backend {
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
 
-  // Zero-initialised buffer of `numel` floats, counted under `category`. Throws std::bad_alloc when out of memory
-  // or when the allocation would take the total past the memory limit.
-  Buffer alloc(size_t numel, MemoryCategory category);
+  // The element type this backend keeps base weights and activations in (LoRA state is always fp32).
+  virtual DType weight_dtype() const { return DType::kF32; }
+  virtual DType activation_dtype() const { return DType::kF32; }
+
+  // Zero-initialised buffer of `numel` elements of `dtype`, counted under `category`. Throws std::bad_alloc when
+  // out of memory or when the allocation would take the total past the memory limit.
+  Buffer alloc(size_t numel, MemoryCategory category, DType dtype = DType::kF32);
   // Caps the bytes this backend may hold at once (0 = no cap), so an engine sharing a machine fails a job with
   // `oom` instead of the whole process being killed.
   void set_memory_limit(size_t bytes) { limit_ = bytes; }
   MemoryStats memory_stats() const;
   void reset_peak_memory();
+  // Called by the engine at the start of each step: host index arrays of the previous step are no longer valid.
+  virtual void begin_step() {}
 
-  virtual void copy_from_host(float* dst, const float* src, size_t n) = 0;
-  virtual void copy_to_host(float* dst, const float* src, size_t n) = 0;
-  virtual void copy(float* dst, const float* src, size_t n) = 0;
-  virtual void fill(float* x, float value, size_t n) = 0;
+  // Host transfers convert between fp32 on the host and the tensor's type.
+  virtual void copy_from_host(TypedPtr dst, const float* src, size_t n) = 0;
+  virtual void copy_to_host(float* dst, ConstTypedPtr src, size_t n) = 0;
+  // Converts when the types differ.
+  virtual void copy(TypedPtr dst, ConstTypedPtr src, size_t n) = 0;
+  virtual void fill(TypedPtr x, float value, size_t n) = 0;
 
-  // C = alpha * op(A) * op(B) + beta * C, with op(A) M x K and op(B) K x N.
-  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-                    const float* b, int ldb, float beta, float* c, int ldc) = 0;
+  // C = alpha * op(A) * op(B) + beta * C, with op(A) M x K and op(B) K x N, accumulated in fp32 whatever the
+  // operands' types.
+  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, ConstTypedPtr a, int lda,
+                    ConstTypedPtr b, int ldb, float beta, TypedPtr c, int ldc) = 0;
   // y[t, :] += bias for every row t.
-  virtual void add_bias(float* y, const float* bias, int rows, int cols) = 0;
+  virtual void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) = 0;
   // y += alpha * x
-  virtual void axpy(float* y, const float* x, float alpha, size_t n) = 0;
-  virtual void scale(float* x, float alpha, size_t n) = 0;
-  virtual double sum_squares(const float* x, size_t n) = 0;
-  virtual bool all_finite(const float* x, size_t n) = 0;
+  virtual void axpy(TypedPtr y, ConstTypedPtr x, float alpha, size_t n) = 0;
+  virtual void scale(TypedPtr x, float alpha, size_t n) = 0;
+  // Row t of x [rows, cols] *= w[t]; w is fp32 backend memory.
+  virtual void scale_rows(TypedPtr x, const float* w, int rows, int cols) = 0;
+  virtual double sum_squares(ConstTypedPtr x, size_t n) = 0;
+  virtual bool all_finite(ConstTypedPtr x, size_t n) = 0;
 
   // out = in * keep / (1 - p), keep ~ Bernoulli(1 - p) from a counter-based hash of (key, element index), so the
   // same key gives the same mask in forward and backward and after a resume.
-  virtual void dropout(const float* in, float* out, size_t n, float p, uint64_t key) = 0;
+  virtual void dropout(ConstTypedPtr in, TypedPtr out, size_t n, float p, uint64_t key) = 0;
 
-  virtual void embedding_forward(const float* table, const int32_t* ids, int tokens, int dim, float* out) = 0;
-  // dtable[ids[t]] += dout[t]
+  virtual void embedding_forward(ConstTypedPtr table, const int32_t* ids, int tokens, int dim, TypedPtr out) = 0;
+  // dtable[ids[t]] += dout[t] (fp32)
   virtual void embedding_backward(const float* dout, const int32_t* ids, int tokens, int dim, float* dtable) = 0;
 
-  // y = x / sqrt(mean(x^2) + eps) * w; rstd[t] saved for backward.
-  virtual void rmsnorm_forward(const float* x, const float* w, int rows, int dim, float eps, float* y,
+  // y = x / sqrt(mean(x^2) + eps) * w; rstd[t] (fp32) saved for backward.
+  virtual void rmsnorm_forward(ConstTypedPtr x, ConstTypedPtr w, int rows, int dim, float eps, TypedPtr y,
                                float* rstd) = 0;
   // dx += d/dx of rmsnorm given dy (accumulates, so the residual stream's gradient can be passed in directly).
-  virtual void rmsnorm_backward(const float* dy, const float* x, const float* w, const float* rstd, int rows,
-                                int dim, float* dx) = 0;
+  virtual void rmsnorm_backward(ConstTypedPtr dy, ConstTypedPtr x, ConstTypedPtr w, const float* rstd, int rows,
+                                int dim, TypedPtr dx) = 0;
 
   // In-place rotate-half RoPE on x [tokens, heads * head_dim] at the given positions; backward rotates back.
-  virtual void rope_forward(float* x, const int32_t* positions, int tokens, int heads, int head_dim,
+  // inv_freq is a host array of head_dim / 2 entries, valid for the model's lifetime.
+  virtual void rope_forward(TypedPtr x, const int32_t* positions, int tokens, int heads, int head_dim,
                             const float* inv_freq) = 0;
-  virtual void rope_backward(float* dx, const int32_t* positions, int tokens, int heads, int head_dim,
+  virtual void rope_backward(TypedPtr dx, const int32_t* positions, int tokens, int heads, int head_dim,
                              const float* inv_freq) = 0;
 
-  // q [T, H*D], k/v [T, KV*D], out [T, H*D], lse [T, H] (log-sum-exp of the scaled scores, saved for backward).
-  virtual void attention_forward(const AttentionShape& shape, const float* q, const float* k, const float* v,
-                                 float* out, float* lse) = 0;
+  // q [T, H*D], k/v [T, KV*D], out [T, H*D], lse [T, H] fp32 (log-sum-exp of the scaled scores, for backward).
+  virtual void attention_forward(const AttentionShape& shape, ConstTypedPtr q, ConstTypedPtr k, ConstTypedPtr v,
+                                 TypedPtr out, float* lse) = 0;
   // Writes (overwrites) dq, dk, dv.
-  virtual void attention_backward(const AttentionShape& shape, const float* dout, const float* q, const float* k,
-                                  const float* v, const float* out, const float* lse, float* dq, float* dk,
-                                  float* dv) = 0;
+  virtual void attention_backward(const AttentionShape& shape, ConstTypedPtr dout, ConstTypedPtr q, ConstTypedPtr k,
+                                  ConstTypedPtr v, ConstTypedPtr out, const float* lse, TypedPtr dq, TypedPtr dk,
+                                  TypedPtr dv) = 0;
 
   // out = silu(gate) * up
-  virtual void swiglu_forward(const float* gate, const float* up, float* out, size_t n) = 0;
-  virtual void swiglu_backward(const float* dout, const float* gate, const float* up, float* dgate, float* dup,
-                               size_t n) = 0;
+  virtual void swiglu_forward(ConstTypedPtr gate, ConstTypedPtr up, TypedPtr out, size_t n) = 0;
+  virtual void swiglu_backward(ConstTypedPtr dout, ConstTypedPtr gate, ConstTypedPtr up, TypedPtr dgate,
+                               TypedPtr dup, size_t n) = 0;
 
   // Per row t with targets[t] >= 0: loss[t] = logsumexp(logits[t]) - logits[t, targets[t]]; lse[t] saved.
-  // Rows with targets[t] < 0 get loss 0.
+  // Rows with targets[t] < 0 get loss 0. Logits are fp32.
   virtual void cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int vocab,
                                      float* loss, float* lse) = 0;
-  // Overwrites logits with d(sum_t row_weight[t] * loss[t]) / d logits.
+  // Overwrites logits with d(sum_t row_weight[t] * loss[t]) / d logits; row_weight nullptr means 1 for every row.
   virtual void cross_entropy_backward(float* logits, const int32_t* targets, const float* row_weight,
                                       const float* lse, int rows, int vocab) = 0;
 
-  // torch.optim.AdamW update of one tensor (decoupled weight decay, bias-corrected moments).
+  // The language-model head and its loss without full-vocabulary logits for all rows at once: for rows of x
+  // [rows, hidden], logits = x w^T (w [vocab, hidden]) in chunks of rows; loss[t] (fp32 backend memory) as
+  // cross_entropy_forward, and when dx is non-null, dx[t] = d loss[t] / d x[t] (weight 1; the caller scales rows).
+  // The default composes gemm and the cross-entropy ops over chunks of at most `chunk_bytes` of logits.
+  virtual void lm_head_loss(ConstTypedPtr x, ConstTypedPtr w, const int32_t* targets, int rows, int hidden, int vocab,
+                            float* loss, TypedPtr dx);
+
+  // torch.optim.AdamW update of one tensor (decoupled weight decay, bias-corrected moments); all fp32.
   virtual void adamw_step(float* param, const float* grad, float* m, float* v, size_t n,
                           const AdamWParams& params) = 0;
 
+  // Bytes of fp32 logits lm_head_loss may hold at once.
+  void set_logits_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
+
  protected:
-  virtual float* raw_alloc(size_t bytes) = 0;
-  virtual void raw_free(float* p) = 0;
+  size_t logits_chunk_bytes() const { return chunk_bytes_; }
+  virtual void* raw_alloc(size_t bytes) = 0;
+  virtual void raw_free(void* p) = 0;
 
  private:
   friend class Buffer;
-  void release(float* p, size_t bytes, MemoryCategory category);
+  void release(void* p, size_t bytes, MemoryCategory category);
 
   std::array<std::atomic<size_t>, kMemoryCategoryCount> current_{};
   std::array<std::atomic<size_t>, kMemoryCategoryCount> peak_{};
   std::atomic<size_t> current_total_{0};
   std::atomic<size_t> peak_total_{0};
   size_t limit_ = 0;
+  size_t chunk_bytes_ = size_t{64} << 20;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads);

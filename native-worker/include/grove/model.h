@@ -1,4 +1,4 @@
-// The frozen base model in backend memory (fp32), loaded once and shared by every job.
+// The frozen base model in backend memory (in the backend's weight_dtype()), loaded once and shared by every job.
 #pragma once
 
 #include <array>
@@ -37,7 +37,7 @@ struct Model {
   std::vector<LayerWeights> layers;
   Buffer final_norm;
   Buffer lm_head_storage;          // empty when tied to the embedding
-  const float* lm_head = nullptr;  // [vocab, hidden]
+  ConstTypedPtr lm_head;           // [vocab, hidden]
   std::vector<float> inv_freq;     // RoPE, head_dim / 2
   std::string path;
 

@@ -7,15 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "grove/dtype.h"
 #include "grove/mapped_file.h"
 #include "grove/status.h"
 
 namespace grove {
-
-enum class DType { kF32, kF16, kBF16 };
-
-const char* dtype_name(DType dtype);
-size_t dtype_size(DType dtype);
 
 struct TensorInfo {
   std::string name;

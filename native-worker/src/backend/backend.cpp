@@ -1,5 +1,6 @@
 #include "grove/backend.h"
 
+#include <algorithm>
 #include <new>
 
 namespace grove {
@@ -18,6 +19,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
     owner_ = other.owner_;
     data_ = other.data_;
     numel_ = other.numel_;
+    dtype_ = other.dtype_;
     category_ = other.category_;
     other.owner_ = nullptr;
     other.data_ = nullptr;
@@ -33,23 +35,40 @@ void Buffer::reset() {
   owner_ = nullptr;
 }
 
-Buffer Backend::alloc(size_t numel, MemoryCategory category) {
-  const size_t bytes = (numel == 0 ? 1 : numel) * sizeof(float);
+Buffer Backend::alloc(size_t numel, MemoryCategory category, DType dtype) {
+  const size_t bytes = (numel == 0 ? 1 : numel) * dtype_size(dtype);
   if (limit_ != 0 && current_total_.load() + bytes > limit_) throw std::bad_alloc();
-  float* p = raw_alloc(bytes);
+  void* p = raw_alloc(bytes);
   if (p == nullptr) throw std::bad_alloc();
-  fill(p, 0.0f, numel);
+  fill(TypedPtr(p, dtype), 0.0f, numel);
   const int c = static_cast<int>(category);
   raise_peak(peak_[c], current_[c] += bytes);
   raise_peak(peak_total_, current_total_ += bytes);
-  return Buffer(this, p, numel, category);
+  return Buffer(this, p, numel, dtype, category);
 }
 
-void Backend::release(float* p, size_t bytes, MemoryCategory category) {
+void Backend::release(void* p, size_t bytes, MemoryCategory category) {
   bytes = bytes == 0 ? sizeof(float) : bytes;
   raw_free(p);
   current_[static_cast<int>(category)] -= bytes;
   current_total_ -= bytes;
+}
+
+void Backend::lm_head_loss(ConstTypedPtr x, ConstTypedPtr w, const int32_t* targets, int rows, int hidden, int vocab,
+                           float* loss, TypedPtr dx) {
+  const size_t row_bytes = static_cast<size_t>(vocab) * sizeof(float);
+  const int chunk = static_cast<int>(std::clamp<size_t>(chunk_bytes_ / row_bytes, 1, static_cast<size_t>(rows)));
+  Buffer logits = alloc(static_cast<size_t>(chunk) * vocab, MemoryCategory::kActivations);
+  Buffer lse = alloc(chunk, MemoryCategory::kActivations);
+  for (int r0 = 0; r0 < rows; r0 += chunk) {
+    const int n = std::min(chunk, rows - r0);
+    const size_t off = static_cast<size_t>(r0) * hidden;
+    gemm(false, true, n, vocab, hidden, 1.0f, x.at(off), hidden, w, hidden, 0.0f, logits.ptr(), vocab);
+    cross_entropy_forward(logits.data(), targets + r0, n, vocab, loss + r0, lse.data());
+    if (dx.p == nullptr) continue;
+    cross_entropy_backward(logits.data(), targets + r0, nullptr, lse.data(), n, vocab);
+    gemm(false, false, n, hidden, vocab, 1.0f, logits.ptr(), vocab, w, hidden, 0.0f, dx.at(off), hidden);
+  }
 }
 
 MemoryStats Backend::memory_stats() const {

@@ -8,10 +8,10 @@ uint64_t LinearLora::dropout_key(const JobSegment& seg) const {
   return hash_combine(seg.dropout_key, static_cast<uint64_t>(layer_) * kNumProj + static_cast<int>(proj_));
 }
 
-void LinearLora::forward(const FusedBatch& batch, const float* x, float* y, std::vector<LoraSaved>& saved) {
+void LinearLora::forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, std::vector<LoraSaved>& saved) {
   const int T = batch.tokens(), in = linear_.in, out = linear_.out;
-  backend_.gemm(false, true, T, out, in, 1.0f, x, in, linear_.weight.data(), in, 0.0f, y, out);
-  if (!linear_.bias.empty()) backend_.add_bias(y, linear_.bias.data(), T, out);
+  backend_.gemm(false, true, T, out, in, 1.0f, x, in, linear_.weight.ptr(), in, 0.0f, y, out);
+  if (!linear_.bias.empty()) backend_.add_bias(y, linear_.bias.ptr(), T, out);
   saved.clear();
   saved.resize(batch.segments.size());
   for (size_t s = 0; s < batch.segments.size(); ++s) {
@@ -23,23 +23,23 @@ void LinearLora::forward(const FusedBatch& batch, const float* x, float* y, std:
     const int r = cfg.r;
     LoraSaved& sv = saved[s];
     sv.module = mod;
-    const float* xs = x + static_cast<size_t>(seg.row_begin) * in;
+    ConstTypedPtr xs = x.at(static_cast<size_t>(seg.row_begin) * in);
     if (batch.training && cfg.dropout > 0.0) {
-      sv.x_dropped = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations);
-      backend_.dropout(xs, sv.x_dropped.data(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
-      xs = sv.x_dropped.data();
+      sv.x_dropped = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations, x.dtype);
+      backend_.dropout(xs, sv.x_dropped.ptr(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
+      xs = sv.x_dropped.ptr();
     }
     sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations);
     backend_.gemm(false, true, n, r, in, 1.0f, xs, in, mod->a.value.data(), in, 0.0f, sv.u.data(), r);
     backend_.gemm(false, true, n, out, r, seg.adapter->scale(), sv.u.data(), r, mod->b.value.data(), r, 1.0f,
-                  y + static_cast<size_t>(seg.row_begin) * out, out);
+                  y.at(static_cast<size_t>(seg.row_begin) * out), out);
   }
 }
 
-void LinearLora::backward(const FusedBatch& batch, const float* x, const float* dy, float* dx, bool accumulate,
+void LinearLora::backward(const FusedBatch& batch, ConstTypedPtr x, ConstTypedPtr dy, TypedPtr dx, bool accumulate,
                           std::vector<LoraSaved>& saved) {
   const int T = batch.tokens(), in = linear_.in, out = linear_.out;
-  backend_.gemm(false, false, T, in, out, 1.0f, dy, out, linear_.weight.data(), in, accumulate ? 1.0f : 0.0f, dx, in);
+  backend_.gemm(false, false, T, in, out, 1.0f, dy, out, linear_.weight.ptr(), in, accumulate ? 1.0f : 0.0f, dx, in);
   for (size_t s = 0; s < batch.segments.size(); ++s) {
     LoraSaved& sv = saved[s];
     if (sv.module == nullptr) continue;
@@ -48,19 +48,19 @@ void LinearLora::backward(const FusedBatch& batch, const float* x, const float* 
     const int n = seg.row_end - seg.row_begin, r = cfg.r;
     const float scale = seg.adapter->scale();
     LoraModule* mod = sv.module;
-    const float* dys = dy + static_cast<size_t>(seg.row_begin) * out;
-    const float* xs = sv.x_dropped.empty() ? x + static_cast<size_t>(seg.row_begin) * in : sv.x_dropped.data();
-    float* dxs = dx + static_cast<size_t>(seg.row_begin) * in;
+    ConstTypedPtr dys = dy.at(static_cast<size_t>(seg.row_begin) * out);
+    ConstTypedPtr xs = sv.x_dropped.empty() ? x.at(static_cast<size_t>(seg.row_begin) * in) : sv.x_dropped.ptr();
+    TypedPtr dxs = dx.at(static_cast<size_t>(seg.row_begin) * in);
     backend_.gemm(true, false, out, r, n, scale, dys, out, sv.u.data(), r, 1.0f, mod->b.grad.data(), r);
     Buffer du = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations);
     backend_.gemm(false, false, n, r, out, scale, dys, out, mod->b.value.data(), r, 0.0f, du.data(), r);
     backend_.gemm(true, false, r, in, n, 1.0f, du.data(), r, xs, in, 1.0f, mod->a.grad.data(), in);
     if (cfg.dropout > 0.0) {
       // The gradient through dropout is the same mask and scale applied to d(dropout output).
-      Buffer dxd = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations);
-      backend_.gemm(false, false, n, in, r, 1.0f, du.data(), r, mod->a.value.data(), in, 0.0f, dxd.data(), in);
-      backend_.dropout(dxd.data(), dxd.data(), dxd.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
-      backend_.axpy(dxs, dxd.data(), 1.0f, dxd.numel());
+      Buffer dxd = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations, dx.dtype);
+      backend_.gemm(false, false, n, in, r, 1.0f, du.data(), r, mod->a.value.data(), in, 0.0f, dxd.ptr(), in);
+      backend_.dropout(dxd.ptr(), dxd.ptr(), dxd.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
+      backend_.axpy(dxs, dxd.ptr(), 1.0f, dxd.numel());
     } else {
       backend_.gemm(false, false, n, in, r, 1.0f, du.data(), r, mod->a.value.data(), in, 1.0f, dxs, in);
     }

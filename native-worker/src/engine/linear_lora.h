@@ -17,7 +17,7 @@ namespace grove {
 struct LoraSaved {
   LoraModule* module = nullptr;  // null: the job does not target this projection
   Buffer x_dropped;              // dropout(x[seg]); empty when dropout is 0 (x itself is used)
-  Buffer u;                      // dropout(x[seg]) A^T, [n, r]
+  Buffer u;                      // dropout(x[seg]) A^T, [n, r], fp32
 };
 
 class LinearLora {
@@ -26,9 +26,9 @@ class LinearLora {
       : backend_(backend), linear_(linear), proj_(proj), layer_(layer) {}
 
   // y [T, out] = x [T, in] W^T (+ b) + LoRA per segment; fills `saved` (one entry per segment).
-  void forward(const FusedBatch& batch, const float* x, float* y, std::vector<LoraSaved>& saved);
+  void forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, std::vector<LoraSaved>& saved);
   // dx [T, in] (= or +=, per `accumulate`) from dy [T, out]; adds LoRA grads into each segment's adapter.
-  void backward(const FusedBatch& batch, const float* x, const float* dy, float* dx, bool accumulate,
+  void backward(const FusedBatch& batch, ConstTypedPtr x, ConstTypedPtr dy, TypedPtr dx, bool accumulate,
                 std::vector<LoraSaved>& saved);
 
  private:

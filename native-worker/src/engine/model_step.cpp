@@ -30,28 +30,28 @@ void ModelStep::forward(bool keep_activations) {
   const int T = batch_.tokens(), H = c.hidden_size, V = c.vocab_size;
   cache_.clear();
   cache_.resize(c.num_layers);
+  backend_.begin_step();
   Buffer x = activation(static_cast<size_t>(T) * H);
-  backend_.embedding_forward(model_.embed.data(), batch_.ids.data(), T, H, x.data());
+  backend_.embedding_forward(model_.embed.ptr(), batch_.ids.data(), T, H, x.ptr());
   for (int l = 0; l < c.num_layers; ++l) {
     cache_[l].x_in = std::move(x);
-    layer_forward(l, cache_[l].x_in.data(), x);
+    layer_forward(l, cache_[l].x_in.ptr(), x);
     if (!keep_activations) cache_[l] = LayerCache();
   }
   x_final = std::move(x);
   xf_ = activation(static_cast<size_t>(T) * H);
-  rstd_f_ = activation(T);
-  backend_.rmsnorm_forward(x_final.data(), model_.final_norm.data(), T, H, static_cast<float>(c.rms_norm_eps),
-                           xf_.data(), rstd_f_.data());
-  logits_ = activation(static_cast<size_t>(T) * V);
-  backend_.gemm(false, true, T, V, H, 1.0f, xf_.data(), H, model_.lm_head, H, 0.0f, logits_.data(), V);
-  Buffer loss = activation(T);
-  lse_ = activation(T);
-  backend_.cross_entropy_forward(logits_.data(), batch_.targets.data(), T, V, loss.data(), lse_.data());
+  rstd_f_ = stat(T);
+  backend_.rmsnorm_forward(x_final.ptr(), model_.final_norm.ptr(), T, H, static_cast<float>(c.rms_norm_eps),
+                           xf_.ptr(), rstd_f_.data());
+  // The head's gradient w.r.t. xf is computed here at weight 1 per row; backward scales rows by their weights.
+  Buffer loss = stat(T);
+  if (keep_activations) dxf_ = activation(static_cast<size_t>(T) * H);
+  backend_.lm_head_loss(xf_.ptr(), model_.lm_head, batch_.targets.data(), T, H, V, loss.data(), dxf_.ptr());
   row_loss_.resize(T);
-  backend_.copy_to_host(row_loss_.data(), loss.data(), T);
+  backend_.copy_to_host(row_loss_.data(), loss.ptr(), T);
 }
 
-void ModelStep::layer_forward(int l, const float* x_in, Buffer& x_out) {
+void ModelStep::layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out) {
   const ModelConfig& c = model_.config;
   const LayerWeights& w = model_.layers[l];
   LayerCache& lc = cache_[l];
@@ -61,60 +61,60 @@ void ModelStep::layer_forward(int l, const float* x_in, Buffer& x_out) {
   auto lin = [&](Proj p) -> LinearLora& { return linears_[l * kNumProj + static_cast<int>(p)]; };
 
   lc.h1 = activation(static_cast<size_t>(T) * H);
-  lc.rstd1 = activation(T);
-  backend_.rmsnorm_forward(x_in, w.input_norm.data(), T, H, eps, lc.h1.data(), lc.rstd1.data());
+  lc.rstd1 = stat(T);
+  backend_.rmsnorm_forward(x_in, w.input_norm.ptr(), T, H, eps, lc.h1.ptr(), lc.rstd1.data());
   lc.q = activation(static_cast<size_t>(T) * qd);
   lc.k = activation(static_cast<size_t>(T) * kvd);
   lc.v = activation(static_cast<size_t>(T) * kvd);
-  lin(Proj::kQ).forward(batch_, lc.h1.data(), lc.q.data(), lc.lora[0]);
-  lin(Proj::kK).forward(batch_, lc.h1.data(), lc.k.data(), lc.lora[1]);
-  lin(Proj::kV).forward(batch_, lc.h1.data(), lc.v.data(), lc.lora[2]);
-  backend_.rope_forward(lc.q.data(), batch_.positions.data(), T, c.num_heads, D, model_.inv_freq.data());
-  backend_.rope_forward(lc.k.data(), batch_.positions.data(), T, c.num_kv_heads, D, model_.inv_freq.data());
+  lin(Proj::kQ).forward(batch_, lc.h1.ptr(), lc.q.ptr(), lc.lora[0]);
+  lin(Proj::kK).forward(batch_, lc.h1.ptr(), lc.k.ptr(), lc.lora[1]);
+  lin(Proj::kV).forward(batch_, lc.h1.ptr(), lc.v.ptr(), lc.lora[2]);
+  backend_.rope_forward(lc.q.ptr(), batch_.positions.data(), T, c.num_heads, D, model_.inv_freq.data());
+  backend_.rope_forward(lc.k.ptr(), batch_.positions.data(), T, c.num_kv_heads, D, model_.inv_freq.data());
   lc.attn = activation(static_cast<size_t>(T) * qd);
-  lc.lse = activation(static_cast<size_t>(T) * c.num_heads);
-  backend_.attention_forward(attention_shape(l), lc.q.data(), lc.k.data(), lc.v.data(), lc.attn.data(), lc.lse.data());
+  lc.lse = stat(static_cast<size_t>(T) * c.num_heads);
+  backend_.attention_forward(attention_shape(l), lc.q.ptr(), lc.k.ptr(), lc.v.ptr(), lc.attn.ptr(), lc.lse.data());
 
   Buffer scratch = activation(static_cast<size_t>(T) * H);
-  lin(Proj::kO).forward(batch_, lc.attn.data(), scratch.data(), lc.lora[3]);
+  lin(Proj::kO).forward(batch_, lc.attn.ptr(), scratch.ptr(), lc.lora[3]);
   lc.x_mid = activation(static_cast<size_t>(T) * H);
-  backend_.copy(lc.x_mid.data(), x_in, static_cast<size_t>(T) * H);
-  backend_.axpy(lc.x_mid.data(), scratch.data(), 1.0f, static_cast<size_t>(T) * H);
+  backend_.copy(lc.x_mid.ptr(), x_in, static_cast<size_t>(T) * H);
+  backend_.axpy(lc.x_mid.ptr(), scratch.ptr(), 1.0f, static_cast<size_t>(T) * H);
 
   lc.h2 = activation(static_cast<size_t>(T) * H);
-  lc.rstd2 = activation(T);
-  backend_.rmsnorm_forward(lc.x_mid.data(), w.post_norm.data(), T, H, eps, lc.h2.data(), lc.rstd2.data());
+  lc.rstd2 = stat(T);
+  backend_.rmsnorm_forward(lc.x_mid.ptr(), w.post_norm.ptr(), T, H, eps, lc.h2.ptr(), lc.rstd2.data());
   lc.g = activation(static_cast<size_t>(T) * I);
   lc.u = activation(static_cast<size_t>(T) * I);
-  lin(Proj::kGate).forward(batch_, lc.h2.data(), lc.g.data(), lc.lora[4]);
-  lin(Proj::kUp).forward(batch_, lc.h2.data(), lc.u.data(), lc.lora[5]);
+  lin(Proj::kGate).forward(batch_, lc.h2.ptr(), lc.g.ptr(), lc.lora[4]);
+  lin(Proj::kUp).forward(batch_, lc.h2.ptr(), lc.u.ptr(), lc.lora[5]);
   lc.act = activation(static_cast<size_t>(T) * I);
-  backend_.swiglu_forward(lc.g.data(), lc.u.data(), lc.act.data(), static_cast<size_t>(T) * I);
-  lin(Proj::kDown).forward(batch_, lc.act.data(), scratch.data(), lc.lora[6]);
+  backend_.swiglu_forward(lc.g.ptr(), lc.u.ptr(), lc.act.ptr(), static_cast<size_t>(T) * I);
+  lin(Proj::kDown).forward(batch_, lc.act.ptr(), scratch.ptr(), lc.lora[6]);
   x_out = activation(static_cast<size_t>(T) * H);
-  backend_.copy(x_out.data(), lc.x_mid.data(), static_cast<size_t>(T) * H);
-  backend_.axpy(x_out.data(), scratch.data(), 1.0f, static_cast<size_t>(T) * H);
+  backend_.copy(x_out.ptr(), lc.x_mid.ptr(), static_cast<size_t>(T) * H);
+  backend_.axpy(x_out.ptr(), scratch.ptr(), 1.0f, static_cast<size_t>(T) * H);
 }
 
 std::vector<float> ModelStep::logits(int row_begin, int row_end) const {
-  const size_t V = static_cast<size_t>(model_.config.vocab_size);
-  std::vector<float> host(static_cast<size_t>(row_end - row_begin) * V);
-  backend_.copy_to_host(host.data(), logits_.data() + static_cast<size_t>(row_begin) * V, host.size());
+  const int H = model_.config.hidden_size, V = model_.config.vocab_size, n = row_end - row_begin;
+  Buffer out = backend_.alloc(static_cast<size_t>(n) * V, MemoryCategory::kActivations);
+  backend_.gemm(false, true, n, V, H, 1.0f, xf_.ptr().at(static_cast<size_t>(row_begin) * H), H, model_.lm_head, H,
+                0.0f, out.ptr(), V);
+  std::vector<float> host(out.numel());
+  backend_.copy_to_host(host.data(), out.ptr(), host.size());
   return host;
 }
 
 void ModelStep::backward(const std::vector<float>& row_weight) {
   const ModelConfig& c = model_.config;
-  const int T = batch_.tokens(), H = c.hidden_size, V = c.vocab_size;
-  Buffer weights = activation(T);
-  backend_.copy_from_host(weights.data(), row_weight.data(), T);
-  backend_.cross_entropy_backward(logits_.data(), batch_.targets.data(), weights.data(), lse_.data(), T, V);
-  Buffer dxf = activation(static_cast<size_t>(T) * H);
-  backend_.gemm(false, false, T, H, V, 1.0f, logits_.data(), V, model_.lm_head, H, 0.0f, dxf.data(), H);
-  logits_.reset();
+  const int T = batch_.tokens(), H = c.hidden_size;
+  Buffer weights = stat(T);
+  backend_.copy_from_host(weights.ptr(), row_weight.data(), T);
+  backend_.scale_rows(dxf_.ptr(), weights.data(), T, H);
   Buffer dx = activation(static_cast<size_t>(T) * H);
-  backend_.rmsnorm_backward(dxf.data(), x_final.data(), model_.final_norm.data(), rstd_f_.data(), T, H, dx.data());
-  dxf.reset();
+  backend_.rmsnorm_backward(dxf_.ptr(), x_final.ptr(), model_.final_norm.ptr(), rstd_f_.data(), T, H, dx.ptr());
+  dxf_.reset();
   xf_.reset();
   x_final.reset();
   for (int l = c.num_layers - 1; l >= 0; --l) {
@@ -134,32 +134,32 @@ void ModelStep::layer_backward(int l, Buffer& dx) {
 
   {  // MLP block: x_out = x_mid + down(silu(gate(h2)) * up(h2)), h2 = rmsnorm(x_mid)
     Buffer dact = activation(static_cast<size_t>(T) * I);
-    lin(Proj::kDown).backward(batch_, lc.act.data(), dx.data(), dact.data(), false, lc.lora[6]);
+    lin(Proj::kDown).backward(batch_, lc.act.ptr(), dx.ptr(), dact.ptr(), false, lc.lora[6]);
     Buffer dg = activation(static_cast<size_t>(T) * I);
     Buffer du = activation(static_cast<size_t>(T) * I);
-    backend_.swiglu_backward(dact.data(), lc.g.data(), lc.u.data(), dg.data(), du.data(), static_cast<size_t>(T) * I);
+    backend_.swiglu_backward(dact.ptr(), lc.g.ptr(), lc.u.ptr(), dg.ptr(), du.ptr(), static_cast<size_t>(T) * I);
     dact.reset();
     Buffer dh2 = activation(static_cast<size_t>(T) * H);
-    lin(Proj::kGate).backward(batch_, lc.h2.data(), dg.data(), dh2.data(), false, lc.lora[4]);
-    lin(Proj::kUp).backward(batch_, lc.h2.data(), du.data(), dh2.data(), true, lc.lora[5]);
-    backend_.rmsnorm_backward(dh2.data(), lc.x_mid.data(), w.post_norm.data(), lc.rstd2.data(), T, H, dx.data());
+    lin(Proj::kGate).backward(batch_, lc.h2.ptr(), dg.ptr(), dh2.ptr(), false, lc.lora[4]);
+    lin(Proj::kUp).backward(batch_, lc.h2.ptr(), du.ptr(), dh2.ptr(), true, lc.lora[5]);
+    backend_.rmsnorm_backward(dh2.ptr(), lc.x_mid.ptr(), w.post_norm.ptr(), lc.rstd2.data(), T, H, dx.ptr());
   }
   {  // attention block: x_mid = x_in + o(attn(rope(q(h1)), rope(k(h1)), v(h1))), h1 = rmsnorm(x_in)
     Buffer dattn = activation(static_cast<size_t>(T) * qd);
-    lin(Proj::kO).backward(batch_, lc.attn.data(), dx.data(), dattn.data(), false, lc.lora[3]);
+    lin(Proj::kO).backward(batch_, lc.attn.ptr(), dx.ptr(), dattn.ptr(), false, lc.lora[3]);
     Buffer dq = activation(static_cast<size_t>(T) * qd);
     Buffer dk = activation(static_cast<size_t>(T) * kvd);
     Buffer dv = activation(static_cast<size_t>(T) * kvd);
-    backend_.attention_backward(attention_shape(l), dattn.data(), lc.q.data(), lc.k.data(), lc.v.data(),
-                                lc.attn.data(), lc.lse.data(), dq.data(), dk.data(), dv.data());
+    backend_.attention_backward(attention_shape(l), dattn.ptr(), lc.q.ptr(), lc.k.ptr(), lc.v.ptr(),
+                                lc.attn.ptr(), lc.lse.data(), dq.ptr(), dk.ptr(), dv.ptr());
     dattn.reset();
-    backend_.rope_backward(dq.data(), batch_.positions.data(), T, c.num_heads, D, model_.inv_freq.data());
-    backend_.rope_backward(dk.data(), batch_.positions.data(), T, c.num_kv_heads, D, model_.inv_freq.data());
+    backend_.rope_backward(dq.ptr(), batch_.positions.data(), T, c.num_heads, D, model_.inv_freq.data());
+    backend_.rope_backward(dk.ptr(), batch_.positions.data(), T, c.num_kv_heads, D, model_.inv_freq.data());
     Buffer dh1 = activation(static_cast<size_t>(T) * H);
-    lin(Proj::kQ).backward(batch_, lc.h1.data(), dq.data(), dh1.data(), false, lc.lora[0]);
-    lin(Proj::kK).backward(batch_, lc.h1.data(), dk.data(), dh1.data(), true, lc.lora[1]);
-    lin(Proj::kV).backward(batch_, lc.h1.data(), dv.data(), dh1.data(), true, lc.lora[2]);
-    backend_.rmsnorm_backward(dh1.data(), lc.x_in.data(), w.input_norm.data(), lc.rstd1.data(), T, H, dx.data());
+    lin(Proj::kQ).backward(batch_, lc.h1.ptr(), dq.ptr(), dh1.ptr(), false, lc.lora[0]);
+    lin(Proj::kK).backward(batch_, lc.h1.ptr(), dk.ptr(), dh1.ptr(), true, lc.lora[1]);
+    lin(Proj::kV).backward(batch_, lc.h1.ptr(), dv.ptr(), dh1.ptr(), true, lc.lora[2]);
+    backend_.rmsnorm_backward(dh1.ptr(), lc.x_in.ptr(), w.input_norm.ptr(), lc.rstd1.data(), T, H, dx.ptr());
   }
 }
 

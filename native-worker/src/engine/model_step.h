@@ -23,7 +23,8 @@ class ModelStep {
   void forward(bool keep_activations = true);
   // Per-row cross-entropy (0 for rows that are not targets), on the host.
   const std::vector<float>& row_loss() const { return row_loss_; }
-  // Logits of rows [begin, end), copied to the host (valid between forward and backward).
+  // Logits of rows [begin, end), recomputed from the final hidden states and copied to the host (valid between
+  // forward and backward).
   std::vector<float> logits(int row_begin, int row_end) const;
   void backward(const std::vector<float>& row_weight);
 
@@ -33,9 +34,13 @@ class ModelStep {
     std::array<std::vector<LoraSaved>, kNumProj> lora;
   };
 
-  Buffer activation(size_t numel) { return backend_.alloc(numel, MemoryCategory::kActivations); }
+  // Activations in the backend's activation type; per-row statistics (rstd, lse, losses, weights) in fp32.
+  Buffer activation(size_t numel) {
+    return backend_.alloc(numel, MemoryCategory::kActivations, backend_.activation_dtype());
+  }
+  Buffer stat(size_t numel) { return backend_.alloc(numel, MemoryCategory::kActivations); }
   AttentionShape attention_shape(int layer) const;
-  void layer_forward(int l, const float* x_in, Buffer& x_out);
+  void layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out);
   void layer_backward(int l, Buffer& dx);
 
   Backend& backend_;
@@ -43,7 +48,7 @@ class ModelStep {
   const FusedBatch& batch_;
   std::vector<LinearLora> linears_;  // [layer * kNumProj + proj]
   std::vector<LayerCache> cache_;
-  Buffer x_final, xf_, rstd_f_, logits_, lse_;
+  Buffer x_final, xf_, rstd_f_, dxf_;
   std::vector<float> row_loss_;
 };
 

@@ -8,17 +8,6 @@
 
 namespace grove {
 
-const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
-  }
-  return "?";
-}
-
-size_t dtype_size(DType dtype) { return dtype == DType::kF32 ? 4 : 2; }
-
 int64_t TensorInfo::numel() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

@@ -81,8 +81,8 @@ class Loader {
     staging_.resize(static_cast<size_t>(info->numel()));
     convert_to_f32(*info, staging_.data());
     source_.release(*info);
-    Buffer buf = backend_.alloc(staging_.size(), MemoryCategory::kBaseWeights);
-    backend_.copy_from_host(buf.data(), staging_.data(), staging_.size());
+    Buffer buf = backend_.alloc(staging_.size(), MemoryCategory::kBaseWeights, backend_.weight_dtype());
+    backend_.copy_from_host(buf.ptr(), staging_.data(), staging_.size());
     return buf;
   }
 
@@ -143,12 +143,12 @@ StatusOr<Model> load_model(const std::string& dir, Backend& backend) {
   if (!norm.ok()) return ctx(norm.status());
   model.final_norm = std::move(norm).value();
   if (c.tie_word_embeddings && !load.has("lm_head.weight")) {
-    model.lm_head = model.embed.data();
+    model.lm_head = model.embed.ptr();
   } else {
     auto head = load.tensor("lm_head.weight", {V, H});
     if (!head.ok()) return ctx(head.status());
     model.lm_head_storage = std::move(head).value();
-    model.lm_head = model.lm_head_storage.data();
+    model.lm_head = model.lm_head_storage.ptr();
   }
   model.inv_freq = rope_inv_freq(c);
   return model;

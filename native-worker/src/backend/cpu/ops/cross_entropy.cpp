@@ -1,6 +1,7 @@
 // Masked token cross-entropy over logits [rows, vocab]. Rows with target < 0 are not targets (loss 0, grad 0).
 // Forward: loss[t] = lse[t] - logits[t, target[t]], lse saved. Backward overwrites the logits in place with
-// row_weight[t] * (softmax(logits[t]) - onehot(target[t])), so the full-vocabulary gradient needs no extra buffer.
+// row_weight[t] * (softmax(logits[t]) - onehot(target[t])) (row_weight null: 1), so the full-vocabulary gradient
+// needs no extra buffer.
 #include <algorithm>
 #include <cmath>
 
@@ -28,7 +29,7 @@ void cross_entropy_backward(ThreadPool& pool, float* logits, const int32_t* targ
   pool.parallel_for(rows, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
       float* l = logits + t * vocab;
-      const float w = row_weight[t];
+      const float w = row_weight == nullptr ? 1.0f : row_weight[t];
       if (targets[t] < 0 || w == 0.0f) {
         std::fill(l, l + vocab, 0.0f);
         continue;
