@@ -5,20 +5,30 @@
 
 #include <cstdint>
 
+// The hash is also called from CUDA kernels (src/backend/cuda/kernels/dropout.cu) to draw the same dropout mask as
+// the CPU backend; the qualifiers are empty in plain C++ builds (including the CUDA emulator's).
+#ifdef __CUDACC__
+#define GROVE_HOST_DEVICE __host__ __device__
+#else
+#define GROVE_HOST_DEVICE
+#endif
+
 namespace grove {
 
 // splitmix64 finaliser: a bijective 64-bit mix with good avalanche.
-inline uint64_t mix64(uint64_t x) {
+GROVE_HOST_DEVICE inline uint64_t mix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
 
-inline uint64_t hash_combine(uint64_t a, uint64_t b) { return mix64(a ^ mix64(b + 0x632be59bd9b4e019ULL)); }
+GROVE_HOST_DEVICE inline uint64_t hash_combine(uint64_t a, uint64_t b) {
+  return mix64(a ^ mix64(b + 0x632be59bd9b4e019ULL));
+}
 
 // Uniform in [0, 1) from the top 24 bits (exactly representable in fp32).
-inline float uniform01(uint64_t h) { return static_cast<float>(h >> 40) * (1.0f / 16777216.0f); }
+GROVE_HOST_DEVICE inline float uniform01(uint64_t h) { return static_cast<float>(h >> 40) * (1.0f / 16777216.0f); }
 
 // Stream tags keep the different uses of one seed apart.
 enum class RngStream : uint64_t { kLoraInit = 1, kDropout = 2, kShuffle = 3 };
