@@ -78,6 +78,8 @@ StatusOr<JobSpec> parse_job_spec(const nlohmann::json& j);
 
 struct TrainSpec {
   std::string model;
+  std::string backend = "cpu";  // "cpu" or "cuda"
+  int device = 0;               // the GPU, for "cuda"
   int threads = 1;
   size_t memory_limit = 0;  // bytes the engine may hold at once; 0 = no cap
   std::vector<JobSpec> jobs;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/backend_choice.h"
 #include "cli/commands.h"
 #include "cli/serve_events.h"
 #include "grove/engine.h"
@@ -128,19 +129,27 @@ class Server {
 }  // namespace
 
 int serve_command(const std::vector<std::string>& args) {
-  std::string model_dir;
-  int threads = 1;
+  std::string model_dir, backend_name = "cpu";
+  int threads = 1, device = 0;
   size_t memory_limit = 0;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     if (args[i] == "--model") model_dir = args[i + 1];
     else if (args[i] == "--threads") threads = std::max(1, std::atoi(args[i + 1].c_str()));
     else if (args[i] == "--memory-limit") memory_limit = std::strtoull(args[i + 1].c_str(), nullptr, 10);
+    else if (args[i] == "--backend") backend_name = args[i + 1];
+    else if (args[i] == "--device") device = std::atoi(args[i + 1].c_str());
   }
   if (model_dir.empty() || args.size() % 2 != 0) {
-    std::cerr << "usage: grove-engine serve --model DIR [--threads N] [--memory-limit BYTES]\n";
+    std::cerr << "usage: grove-engine serve --model DIR [--backend cpu|cuda] [--device N] [--threads N]"
+                 " [--memory-limit BYTES]\n";
     return 2;
   }
-  auto backend = make_cpu_backend(threads);
+  auto made = make_backend(backend_name, threads, device);
+  if (!made.ok()) {
+    emit({{"event", "fatal"}, {"message", made.status().to_string()}});
+    return 1;
+  }
+  std::unique_ptr<Backend> backend = std::move(made).value();
   auto model = load_model(model_dir, *backend);
   if (!model.ok()) {
     emit({{"event", "fatal"}, {"message", model.status().to_string()}});
@@ -163,7 +172,16 @@ int serve_command(const std::vector<std::string>& args) {
     // With no jobs there is nothing to do until a command arrives, so block; otherwise only drain.
     while (running && queue.pop(&line, !engine.has_jobs())) running = server.handle(line);
     if (!running) break;
-    if (engine.has_jobs()) server.step();
+    if (engine.has_jobs()) {
+      try {
+        server.step();
+      } catch (const BackendError& e) {
+        // A device failure leaves the GPU context unusable: report it and exit so the agent requeues the jobs.
+        emit({{"event", "fatal"}, {"message", std::string("backend error: ") + e.what()}});
+        std::cout.flush();
+        std::_Exit(1);
+      }
+    }
   }
   emit({{"event", "shutdown"}});
   std::cout.flush();

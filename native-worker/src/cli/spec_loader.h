@@ -1,4 +1,4 @@
-// What `train` and `dump` both start with: the spec, a CPU backend sized by it, and the model it names.
+// What `train` and `dump` both start with: the spec, the backend it names, and the model it names.
 #pragma once
 
 #include <memory>

@@ -170,6 +170,10 @@ StatusOr<TrainSpec> parse_train_spec(const json& j) {
   if (!j.is_object()) return bad("spec", "must be a JSON object");
   TrainSpec spec;
   GROVE_RETURN_IF_ERROR(read_string(j, "model", "", &spec.model, true));
+  GROVE_RETURN_IF_ERROR(read_string(j, "backend", "", &spec.backend, false));
+  if (spec.backend != "cpu" && spec.backend != "cuda") return bad("backend", "must be \"cpu\" or \"cuda\"");
+  GROVE_RETURN_IF_ERROR(read_number(j, "device", "", &spec.device));
+  if (spec.device < 0) return bad("device", "must be >= 0");
   GROVE_RETURN_IF_ERROR(read_number(j, "threads", "", &spec.threads));
   if (spec.threads <= 0) return bad("threads", "must be positive");
   GROVE_RETURN_IF_ERROR(read_number(j, "memory_limit", "", &spec.memory_limit));

@@ -166,6 +166,19 @@ TEST_F(BadInputs, SpecErrorsNameTheField) {
   expect_error(parse_job_spec(job).status(), ErrorCode::kInvalidArgument, "'steps' is required");
 }
 
+TEST_F(BadInputs, BackendChoiceIsValidated) {
+  nlohmann::json job = {{"id", "a"}, {"tokens", "x.gtok"}, {"output_dir", "o"}, {"steps", 1}};
+  nlohmann::json spec = {{"model", "m"}, {"jobs", {job}}};
+  EXPECT_EQ(parse_train_spec(spec).value().backend, "cpu");
+  spec["backend"] = "tpu";
+  expect_error(parse_train_spec(spec).status(), ErrorCode::kInvalidArgument, "'backend' must be \"cpu\" or \"cuda\"");
+  spec["backend"] = "cuda";
+  spec["device"] = -1;
+  expect_error(parse_train_spec(spec).status(), ErrorCode::kInvalidArgument, "'device' must be >= 0");
+  spec["device"] = 1;
+  EXPECT_EQ(parse_train_spec(spec).value().device, 1);
+}
+
 TEST_F(BadInputs, ValidationSpecErrorsNameTheField) {
   nlohmann::json job = {{"id", "a"}, {"tokens", "x.gtok"}, {"output_dir", "o"}, {"steps", 25},
                         {"validation", {{"tokens", "v.gtok"}}}};

@@ -39,6 +39,23 @@ TEST(CliTools, MakeTokensRejectsBadLinesWithTheLineNumber) {
   EXPECT_FALSE(std::ifstream(dir / "out.gtok").good()) << "nothing half-written";
 }
 
+// On a machine without a GPU (CI), asking for the CUDA backend fails at start with a message naming CUDA, whether
+// or not this engine was built with it; it never falls back to the CPU silently.
+TEST(CliTools, CudaBackendWithoutAGpuIsAClearFatalError) {
+  if (std::ifstream("/dev/nvidia0").good()) GTEST_SKIP() << "a GPU is present";
+  test::TempDir dir;
+  std::ofstream(dir / "config.json") << test::tiny_llama_config().dump();
+  ASSERT_EQ(test::run_command(kEngine + " make-model " + dir / "config.json" + " " + dir / "model"), 0);
+  const std::string cmd = kEngine + " serve --model " + dir / "model" + " --backend cuda </dev/null >" + dir / "out";
+  EXPECT_EQ(test::run_command(cmd), 1);
+  const std::string out = test::read_bytes(dir / "out");
+  EXPECT_NE(out.find("\"event\":\"fatal\""), std::string::npos) << out;
+  EXPECT_NE(out.find("CUDA"), std::string::npos) << out;
+  const std::string bad = kEngine + " serve --model " + dir / "model" + " --backend tpu </dev/null >" + dir / "out";
+  EXPECT_EQ(test::run_command(bad), 1);
+  EXPECT_NE(test::read_bytes(dir / "out").find("unknown backend 'tpu'"), std::string::npos);
+}
+
 TEST(CliTools, MakeModelWritesALoadableModel) {
   test::TempDir dir;
   std::ofstream(dir / "config.json") << test::tiny_llama_config().dump();

@@ -88,7 +88,7 @@ export class EnginePool {
   private launch(key: string, gpuIndex: number, model: string, modelDir: string): Entry {
     const { bin, threads, backend, memoryLimitBytes, log } = this.options;
     const env = backend === 'cuda' ? { CUDA_VISIBLE_DEVICES: String(gpuIndex) } : undefined;
-    const options: EngineProcessOptions = { bin, modelDir, threads, memoryLimitBytes: memoryLimitBytes ?? undefined, env, log };
+    const options: EngineProcessOptions = { bin, modelDir, threads, backend, memoryLimitBytes: memoryLimitBytes ?? undefined, env, log };
     const entry: Entry = { gpuIndex, starting: EngineProcess.start(options), engine: null, jobs: 0, idleTimer: null };
     this.entries.set(key, entry);
     const forget = () => {

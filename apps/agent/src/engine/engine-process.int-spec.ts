@@ -142,6 +142,10 @@ describe(EngineProcess.name, () => {
     await expect(engine.addJob(job('k2', tokens, root))).rejects.toBeInstanceOf(EngineExitedError);
   });
 
+  it.skipIf(existsSync('/dev/nvidia0'))('asked for the CUDA backend on a machine without a GPU, fails to start saying why', async () => {
+    await expect(EngineProcess.start({ bin, modelDir, threads: 1, backend: 'cuda' })).rejects.toThrow(/CUDA/);
+  });
+
   it('fails to start on a folder with no model', async () => {
     await expect(EngineProcess.start({ bin, modelDir: join(root, 'missing'), threads: 1 })).rejects.toBeInstanceOf(EngineStartError);
   });

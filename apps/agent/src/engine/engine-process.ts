@@ -9,6 +9,8 @@ export interface EngineProcessOptions {
   bin: string;
   modelDir: string;
   threads: number;
+  /** The engine's backend; a `cuda` engine sees its one GPU as device 0 (the pool sets CUDA_VISIBLE_DEVICES). */
+  backend?: 'cpu' | 'cuda';
   /** The engine's own allocation budget (`--memory-limit`): a CPU slot's memory; none on a GPU. */
   memoryLimitBytes?: number;
   /** Extra environment for the engine (e.g. CUDA_VISIBLE_DEVICES). */
@@ -84,6 +86,7 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
   static async start(options: EngineProcessOptions): Promise<EngineProcess> {
     const log = options.log ?? (() => undefined);
     const args = ['serve', '--model', options.modelDir, '--threads', String(options.threads)];
+    if (options.backend === 'cuda') args.push('--backend', 'cuda', '--device', '0');
     if (options.memoryLimitBytes) args.push('--memory-limit', String(options.memoryLimitBytes));
     const child = spawn(options.bin, args, {
       env: { ...process.env, ...options.env },
