@@ -34,6 +34,7 @@ class Fiber {
   FiberEntry entry_ = nullptr;
   void* arg_ = nullptr;
   char* stack_ = nullptr;  // lowest usable byte; a guard page lies below it
+  size_t color_offset_ = 0;  // the stack starts this far below its top (see allocate_stack)
   bool started_ = false;
 #if defined(__x86_64__)
   void* sp_ = nullptr;
