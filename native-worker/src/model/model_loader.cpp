@@ -9,6 +9,7 @@
 #include "grove/file_util.h"
 #include "grove/model.h"
 #include "grove/safetensors.h"
+#include "model/model_builder.h"
 
 namespace grove {
 
@@ -66,11 +67,14 @@ class WeightSource {
   std::map<std::string, std::unique_ptr<SafetensorsFile>> files_;
 };
 
-class Loader {
+// Tensors from the folder's safetensors files, converted to fp32 on the host.
+class FileTensors final : public TensorSource {
  public:
-  Loader(const WeightSource& source, Backend& backend) : source_(source), backend_(backend) {}
+  explicit FileTensors(const WeightSource& source) : source_(source) {}
 
-  StatusOr<Buffer> tensor(const std::string& name, std::vector<int64_t> expected) {
+  bool has(const std::string& name) const override { return source_.find(name) != nullptr; }
+
+  Status read(const std::string& name, const std::vector<int64_t>& expected, std::vector<float>* out) override {
     const TensorInfo* info = source_.find(name);
     if (info == nullptr) return make_error(ErrorCode::kNotFound, "missing tensor '" + name + "'");
     if (info->shape != expected) {
@@ -78,76 +82,68 @@ class Loader {
                                                          shape_to_string(info->shape) + ", expected " +
                                                          shape_to_string(expected));
     }
-    staging_.resize(static_cast<size_t>(info->numel()));
-    convert_to_f32(*info, staging_.data());
+    out->resize(static_cast<size_t>(info->numel()));
+    convert_to_f32(*info, out->data());
     source_.release(*info);
-    Buffer buf = backend_.alloc(staging_.size(), MemoryCategory::kBaseWeights, backend_.weight_dtype());
-    backend_.copy_from_host(buf.ptr(), staging_.data(), staging_.size());
-    return buf;
+    return Status();
   }
-
-  bool has(const std::string& name) const { return source_.find(name) != nullptr; }
 
  private:
   const WeightSource& source_;
-  Backend& backend_;
-  std::vector<float> staging_;
 };
 
 }  // namespace
 
 StatusOr<Model> load_model(const std::string& dir, Backend& backend) {
-  Model model;
-  model.path = dir;
-  GROVE_ASSIGN_OR_RETURN(model.config, load_model_config(dir));
-  const ModelConfig& c = model.config;
+  ModelConfig config;
+  GROVE_ASSIGN_OR_RETURN(config, load_model_config(dir));
   WeightSource source;
   GROVE_RETURN_IF_ERROR(source.open(dir).with_context("loading model " + dir));
-  Loader load(source, backend);
-  auto ctx = [&](const Status& s) { return s.with_context("loading model " + dir); };
+  FileTensors tensors(source);
+  auto model = build_model(config, tensors, backend);
+  if (!model.ok()) return model.status().with_context("loading model " + dir);
+  model.value().path = dir;
+  return model;
+}
+
+StatusOr<Model> build_model(const ModelConfig& config, TensorSource& source, Backend& backend) {
+  Model model;
+  model.config = config;
+  const ModelConfig& c = model.config;
+  std::vector<float> staging;
+  auto load = [&](const std::string& name, std::vector<int64_t> shape) -> StatusOr<Buffer> {
+    GROVE_RETURN_IF_ERROR(source.read(name, shape, &staging));
+    Buffer buf = backend.alloc(staging.size(), MemoryCategory::kBaseWeights, backend.weight_dtype());
+    backend.copy_from_host(buf.ptr(), staging.data(), staging.size());
+    return buf;
+  };
   const int64_t H = c.hidden_size, V = c.vocab_size;
-  {
-    auto t = load.tensor("model.embed_tokens.weight", {V, H});
-    if (!t.ok()) return ctx(t.status());
-    model.embed = std::move(t).value();
-  }
+  GROVE_ASSIGN_OR_RETURN(model.embed, load("model.embed_tokens.weight", {V, H}));
   model.layers.resize(c.num_layers);
   for (int l = 0; l < c.num_layers; ++l) {
     const std::string prefix = "model.layers." + std::to_string(l) + ".";
     LayerWeights& lw = model.layers[l];
-    auto in_norm = load.tensor(prefix + "input_layernorm.weight", {H});
-    if (!in_norm.ok()) return ctx(in_norm.status());
-    lw.input_norm = std::move(in_norm).value();
-    auto post_norm = load.tensor(prefix + "post_attention_layernorm.weight", {H});
-    if (!post_norm.ok()) return ctx(post_norm.status());
-    lw.post_norm = std::move(post_norm).value();
+    GROVE_ASSIGN_OR_RETURN(lw.input_norm, load(prefix + "input_layernorm.weight", {H}));
+    GROVE_ASSIGN_OR_RETURN(lw.post_norm, load(prefix + "post_attention_layernorm.weight", {H}));
     for (int p = 0; p < kNumProj; ++p) {
       const Proj proj = static_cast<Proj>(p);
       Linear& lin = lw.proj[p];
       lin.in = model.proj_in(proj);
       lin.out = model.proj_out(proj);
       const std::string name = prefix + proj_parent(proj) + "." + proj_name(proj);
-      auto w = load.tensor(name + ".weight", {lin.out, lin.in});
-      if (!w.ok()) return ctx(w.status());
-      lin.weight = std::move(w).value();
+      GROVE_ASSIGN_OR_RETURN(lin.weight, load(name + ".weight", {lin.out, lin.in}));
       const bool has_bias = (p <= static_cast<int>(Proj::kV) && c.qkv_bias) || (proj == Proj::kO && c.o_bias) ||
                             (p >= static_cast<int>(Proj::kGate) && c.mlp_bias);
       if (has_bias) {
-        auto b = load.tensor(name + ".bias", {lin.out});
-        if (!b.ok()) return ctx(b.status());
-        lin.bias = std::move(b).value();
+        GROVE_ASSIGN_OR_RETURN(lin.bias, load(name + ".bias", {lin.out}));
       }
     }
   }
-  auto norm = load.tensor("model.norm.weight", {H});
-  if (!norm.ok()) return ctx(norm.status());
-  model.final_norm = std::move(norm).value();
-  if (c.tie_word_embeddings && !load.has("lm_head.weight")) {
+  GROVE_ASSIGN_OR_RETURN(model.final_norm, load("model.norm.weight", {H}));
+  if (c.tie_word_embeddings && !source.has("lm_head.weight")) {
     model.lm_head = model.embed.ptr();
   } else {
-    auto head = load.tensor("lm_head.weight", {V, H});
-    if (!head.ok()) return ctx(head.status());
-    model.lm_head_storage = std::move(head).value();
+    GROVE_ASSIGN_OR_RETURN(model.lm_head_storage, load("lm_head.weight", {V, H}));
     model.lm_head = model.lm_head_storage.ptr();
   }
   model.inv_freq = rope_inv_freq(c);
