@@ -19,9 +19,10 @@
 //   v1 (SIMT, T = float; the tight reference path): 32x32 tiles converted to fp32 in shared memory, one thread per
 //      score, per-thread fp32 output/dk/dv registers. Shared memory at D = 128: 52.5 KiB forward, 73 KiB backward.
 //   v2 (WMMA, T = bf16): 16x16x16 bf16 -> fp32 tensor-core tiles for QK^T, PV, and in the backward K Q^T, V dO^T,
-//      P^T dO, dS^T Q and dS K; each warp owns 16 rows (queries forward, keys backward); scores, the softmax and
-//      the output accumulator live as fp32 tiles in shared memory (a fragment's element layout is unspecified, so
-//      row-wise rescaling cannot happen in registers), and P / dS are rounded to bf16 to feed the tensor cores.
+//      P^T dO, dS^T Q and dS K; each warp owns 16 rows (queries forward, keys backward); scores and the softmax
+//      live as fp32 tiles in shared memory, P / dS are rounded to bf16 to feed the tensor cores, and the output
+//      stays in register fragments, staged through shared memory only when a row's max grows (a fragment's
+//      element layout is unspecified, so rows cannot be rescaled in registers).
 //      Forward 64x64 tiles: 110 KiB at D = 128. Backward 64 keys x 64 queries (32 at D = 128): at most 92.5 KiB
 //      (D = 64); dk/dv stay in register fragments for the whole block. Every layout leaves room for two blocks
 //      per H200 SM (228 KiB).
@@ -161,7 +162,9 @@ __global__ void __launch_bounds__(kThreads)
                       len - q0);
 
   float m_row[kRowsPerWarp], l_row[kRowsPerWarp], o[kOutRows];
+  GROVE_UNROLL
   for (int rr = 0; rr < kRowsPerWarp; ++rr) m_row[rr] = -INFINITY, l_row[rr] = 0.0f;
+  GROVE_UNROLL
   for (int rr = 0; rr < kOutRows; ++rr) o[rr] = 0.0f;
   const int d_own = tid % D;
 
@@ -171,6 +174,8 @@ __global__ void __launch_bounds__(kThreads)
     load_rows_f32<T, D>(Ks, L::LDK, k_base + static_cast<size_t>(k0) * kv_ld, kv_ld, BK, len - k0);
     load_rows_f32<T, D>(Vs, D, v_base + static_cast<size_t>(k0) * kv_ld, kv_ld, BK, len - k0);
     __syncthreads();
+
+    GROVE_UNROLL
 
     for (int rr = 0; rr < kRowsPerWarp; ++rr) {
       const int r = warp + kWarps * rr;
@@ -191,6 +196,8 @@ __global__ void __launch_bounds__(kThreads)
     }
     __syncthreads();
 
+    GROVE_UNROLL
+
     for (int rr = 0; rr < kOutRows; ++rr) {
       const int r = tid / D + rr * kRowStep;
       const float* pr = Ps + r * L::LDP;
@@ -200,6 +207,8 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
+  GROVE_UNROLL
+
   for (int rr = 0; rr < kRowsPerWarp; ++rr) {
     const int r = warp + kWarps * rr;
     if (lane == 0) {
@@ -208,6 +217,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   __syncthreads();
+  GROVE_UNROLL
   for (int rr = 0; rr < kOutRows; ++rr) {
     const int r = tid / D + rr * kRowStep;
     if (q0 + r < len) {
@@ -266,6 +276,7 @@ __global__ void __launch_bounds__(kThreads)
   load_rows_f32<T, D>(Vs, L::LDK, v + kv_off, kv_ld, BK, len - k0);
 
   float dk_r[kKeyRows], dv_r[kKeyRows];
+  GROVE_UNROLL
   for (int jj = 0; jj < kKeyRows; ++jj) dk_r[jj] = dv_r[jj] = 0.0f;
   const int d_own = tid % D;
   const int q_end = query_end(k0 + BK - 1, len, a.sliding_window);
@@ -284,6 +295,8 @@ __global__ void __launch_bounds__(kThreads)
       }
       __syncthreads();
 
+      GROVE_UNROLL
+
       for (int rr = 0; rr < kRowsPerWarp; ++rr) {
         const int r = warp + kWarps * rr;
         const float* qr = Qs + r * D;
@@ -299,6 +312,8 @@ __global__ void __launch_bounds__(kThreads)
       }
       __syncthreads();
 
+      GROVE_UNROLL
+
       for (int jj = 0; jj < kKeyRows; ++jj) {
         const int j = tid / D + jj * kRowStep;
         float acc_v = 0.0f, acc_k = 0.0f;
@@ -309,6 +324,7 @@ __global__ void __launch_bounds__(kThreads)
         dv_r[jj] += acc_v;
         dk_r[jj] += acc_k;
       }
+      GROVE_UNROLL
       for (int rr = 0; rr < kQueryRows; ++rr) {
         const int r = tid / D + rr * kRowStep;
         if (q0 + r >= len) continue;
@@ -318,6 +334,8 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
   }
+
+  GROVE_UNROLL
 
   for (int jj = 0; jj < kKeyRows; ++jj) {
     const int j = tid / D + jj * kRowStep;
@@ -363,9 +381,11 @@ struct WmmaForwardLayout {
   static_assert(BYTES <= kSmemForTwoBlocks, "two blocks per SM");
 };
 
-// Warp w owns query rows [16w, 16w + 16) of the tile: S = Q K^T into shared fp32, then the online softmax with one
-// row per half-warp (its m and l in registers), the O rows rescaled in shared memory, and O += P V on the tensor
-// cores, the accumulator loaded from and stored back to shared memory. Only K/V loads need the whole block.
+// Warp w owns query rows [16w, 16w + 16) of the tile and their output in register fragments. Per key tile:
+// S = Q K^T into shared fp32; the online softmax with one row per half-warp (m, l in registers) writes P as bf16;
+// O += P V on the tensor cores. Rescaling O by exp(m_old - m_new) needs its rows, which a fragment does not expose,
+// so O goes through shared memory for it, and only when a row's max grew. Key tiles run from the diagonal back:
+// a causal row's largest scores are usually near it, so the max mostly settles in the first tile.
 template <int D>
 __global__ void __launch_bounds__(kThreads)
     attention_forward_wmma(const AttentionArgs a, const bf16* __restrict__ q, const bf16* __restrict__ k,
@@ -396,17 +416,19 @@ __global__ void __launch_bounds__(kThreads)
 
   load_rows_bf16<D>(Qs, L::LDT, q + static_cast<size_t>(begin + q0) * q_ld + static_cast<size_t>(h) * D, q_ld, BQ,
                     len - q0);
-  for (int e = tid; e < BQ * D; e += kThreads) Os[(e / D) * L::LDO + e % D] = 0.0f;
 
-  const int row0 = 16 * warp;                // the warp's first row in the tile
+  const int row0 = 16 * warp;                    // the warp's first row in the tile
   const int i_lo = q0 + row0, i_hi = i_lo + 15;  // its query positions
   const bool warp_active = i_lo < len;
-  float m_row[kRowPairs], l_row[kRowPairs];
+  float m_row[kRowPairs], l_row[kRowPairs], alpha_row[kRowPairs];
   GROVE_UNROLL
   for (int rr = 0; rr < kRowPairs; ++rr) m_row[rr] = -INFINITY, l_row[rr] = 0.0f;
+  FragC of[DB];
+  GROVE_UNROLL
+  for (int db = 0; db < DB; ++db) wmma::fill_fragment(of[db], 0.0f);
 
-  const int k_end = imin(len, q0 + BQ);
-  for (int k0 = first_visible_key(q0, a.sliding_window) / BK * BK; k0 < k_end; k0 += BK) {
+  const int k_first = first_visible_key(q0, a.sliding_window) / BK * BK;
+  for (int k0 = (imin(len, q0 + BQ) - 1) / BK * BK; k0 >= k_first; k0 -= BK) {
     __syncthreads();  // every warp is done with the previous K and V
     load_rows_bf16<D>(Ks, L::LDT, k_base + static_cast<size_t>(k0) * kv_ld, kv_ld, BK, len - k0);
     load_rows_bf16<D>(Vs, L::LDT, v_base + static_cast<size_t>(k0) * kv_ld, kv_ld, BK, len - k0);
@@ -435,6 +457,7 @@ __global__ void __launch_bounds__(kThreads)
     }
     __syncwarp();
 
+    bool grew = false;  // some row of this lane already holds output and its max grew
     GROVE_UNROLL
     for (int rr = 0; rr < kRowPairs; ++rr) {
       const int r = row0 + 2 * rr + half, i = q0 + r;
@@ -456,30 +479,48 @@ __global__ void __launch_bounds__(kThreads)
         sum += p;
         Ps[r * L::LDP + c * 16 + hl] = __float2bfloat16(p);
       }
-      const float alpha = __expf(m_row[rr] - m_use);
-      l_row[rr] = l_row[rr] * alpha + group_sum<16>(sum);
+      alpha_row[rr] = __expf(m_row[rr] - m_use);
+      grew = grew || (l_row[rr] > 0.0f && alpha_row[rr] != 1.0f);
+      l_row[rr] = l_row[rr] * alpha_row[rr] + group_sum<16>(sum);
       m_row[rr] = m_new;
-      for (int d = hl; d < D; d += 16) Os[r * L::LDO + d] *= alpha;
     }
-    __syncwarp();
-
-    GROVE_UNROLL
-    for (int db = 0; db < DB; ++db) {
-      FragC of;
-      wmma::load_matrix_sync(of, Os + row0 * L::LDO + db * 16, L::LDO, wmma::mem_row_major);
-      for (int kb = kb_begin; kb < kb_end; ++kb) {
-        FragA pf;
-        FragB vf;
-        wmma::load_matrix_sync(pf, Ps + row0 * L::LDP + kb * 16, L::LDP);
-        wmma::load_matrix_sync(vf, Vs + kb * 16 * L::LDT + db * 16, L::LDT);
-        wmma::mma_sync(of, pf, vf, of);
+    if (group_max<32>(grew ? 1.0f : 0.0f) > 0.0f) {  // the same answer in every lane
+      GROVE_UNROLL
+      for (int db = 0; db < DB; ++db) {
+        wmma::store_matrix_sync(Os + row0 * L::LDO + db * 16, of[db], L::LDO, wmma::mem_row_major);
       }
-      wmma::store_matrix_sync(Os + row0 * L::LDO + db * 16, of, L::LDO, wmma::mem_row_major);
+      __syncwarp();
+      GROVE_UNROLL
+      for (int rr = 0; rr < kRowPairs; ++rr) {
+        float* o_row = Os + (row0 + 2 * rr + half) * L::LDO;
+        for (int d = hl; d < D; d += 16) o_row[d] *= alpha_row[rr];
+      }
+      __syncwarp();
+      GROVE_UNROLL
+      for (int db = 0; db < DB; ++db) {
+        wmma::load_matrix_sync(of[db], Os + row0 * L::LDO + db * 16, L::LDO, wmma::mem_row_major);
+      }
     }
-    __syncwarp();
+    __syncwarp();  // P complete before the tensor cores read it
+
+    for (int kb = kb_begin; kb < kb_end; ++kb) {
+      FragA pf;
+      wmma::load_matrix_sync(pf, Ps + row0 * L::LDP + kb * 16, L::LDP);
+      GROVE_UNROLL
+      for (int db = 0; db < DB; ++db) {
+        FragB vf;
+        wmma::load_matrix_sync(vf, Vs + kb * 16 * L::LDT + db * 16, L::LDT);
+        wmma::mma_sync(of[db], pf, vf, of[db]);
+      }
+    }
   }
 
   if (!warp_active) return;
+  GROVE_UNROLL
+  for (int db = 0; db < DB; ++db) {
+    wmma::store_matrix_sync(Os + row0 * L::LDO + db * 16, of[db], L::LDO, wmma::mem_row_major);
+  }
+  __syncwarp();
   GROVE_UNROLL
   for (int rr = 0; rr < kRowPairs; ++rr) {
     const int r = row0 + 2 * rr + half, i = q0 + r;
