@@ -1,7 +1,7 @@
 // attention.cu against the CPU op: forward out and lse, backward dq/dk/dv. Cases cover head_dim 16/32/64/128, GQA
-// groups 1/2/4, packed sequences of length 1, lengths that are not multiples of the 32- and 64-row tiles, several
-// tiles per sequence, and sliding windows that cut inside a tile and span tiles. fp32 runs the SIMT kernels, bf16
-// the tensor-core (WMMA) ones.
+// groups 1/2/4, packed sequences of length 0 and 1, lengths that are not multiples of the 32- and 64-row tiles,
+// several tiles per sequence, and sliding windows that cut inside a tile and span tiles. fp32 runs the SIMT
+// kernels, bf16 the tensor-core (WMMA) ones.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -24,7 +24,7 @@ struct Case {
 
 // Small enough for the emulator, which runs every CUDA thread of every block on one host thread.
 const Case kCases[] = {
-    {"d16 mha", 16, 2, 2, 0, {1, 5, 37}},
+    {"d16 mha", 16, 2, 2, 0, {1, 5, 0, 37}},
     {"d16 gqa2 window40", 16, 2, 1, 40, {150, 2}},
     {"d32 gqa2 window5", 32, 2, 1, 5, {66, 1, 12}},
     {"d64 gqa2", 64, 4, 2, 0, {19, 70, 1}},

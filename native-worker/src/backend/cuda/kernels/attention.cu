@@ -63,7 +63,9 @@ __device__ __forceinline__ bool key_visible(int i, int j, int window) {
 }
 
 // First key visible from any query at or after q0.
-__device__ __forceinline__ int first_visible_key(int q0, int window) { return window > 0 ? imax(0, q0 - window + 1) : 0; }
+__device__ __forceinline__ int first_visible_key(int q0, int window) {
+  return window > 0 ? imax(0, q0 - window + 1) : 0;
+}
 
 // One past the last query that sees key j_last, clipped to the sequence.
 __device__ __forceinline__ int query_end(int j_last, int len, int window) {
@@ -717,13 +719,16 @@ __global__ void __launch_bounds__(256)
   if (row >= rows) return;  // whole warps leave together
   const int lane = threadIdx.x & 31;
   float acc = 0.0f;
-  for (int d = lane; d < head_dim; d += 32) acc += to_float(dout[row * head_dim + d]) * to_float(out[row * head_dim + d]);
+  const T* dout_row = dout + row * head_dim;
+  const T* out_row = out + row * head_dim;
+  for (int d = lane; d < head_dim; d += 32) acc += to_float(dout_row[d]) * to_float(out_row[d]);
   acc = group_sum<32>(acc);
   if (lane == 0) dvec[row] = acc;
 }
 
 template <typename T>
-__global__ void __launch_bounds__(256) attention_store_dq(const float* __restrict__ dq_acc, T* __restrict__ dq, size_t n) {
+__global__ void __launch_bounds__(kernel_util::kBlock)
+    attention_store_dq(const float* __restrict__ dq_acc, T* __restrict__ dq, size_t n) {
   for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
     dq[i] = from_float<T>(dq_acc[i]);
@@ -731,8 +736,6 @@ __global__ void __launch_bounds__(256) attention_store_dq(const float* __restric
 }
 
 // ---- host side ----------------------------------------------------------------------------------------------
-
-constexpr int kMaxGridYZ = 65535;
 
 size_t dq_acc_elems(const AttentionArgs& a) {
   return static_cast<size_t>(a.tokens) * a.num_heads * a.head_dim;
@@ -804,9 +807,10 @@ const char* attention_supported(const AttentionArgs& a) {
   } else if (a.num_heads <= 0 || a.num_kv_heads <= 0 || a.num_heads % a.num_kv_heads != 0) {
     reason = "num_heads " + std::to_string(a.num_heads) + " is not a positive multiple of num_kv_heads " +
              std::to_string(a.num_kv_heads);
-  } else if (a.num_heads > kMaxGridYZ || a.num_seqs > kMaxGridYZ) {
+  } else if (a.num_heads > static_cast<int>(kernel_util::kMaxGridY) ||
+             a.num_seqs > static_cast<int>(kernel_util::kMaxGridY)) {  // grid y and z share the limit
     reason = "num_heads " + std::to_string(a.num_heads) + " or num_seqs " + std::to_string(a.num_seqs) +
-             " exceeds the grid limit " + std::to_string(kMaxGridYZ);
+             " exceeds the grid limit " + std::to_string(kernel_util::kMaxGridY);
   } else if (a.tokens < 0 || a.num_seqs < 0 || a.max_seq_len < 0 || a.sliding_window < 0) {
     reason = "tokens, num_seqs, max_seq_len and sliding_window must not be negative";
   } else if (a.num_seqs > 0 && a.seq_starts == nullptr) {
@@ -859,8 +863,7 @@ void attention_backward(const AttentionArgs& a, const T* dout, const T* q, const
     default: launch_backward<T, 128>(a, dout, q, k, v, lse, dvec, dq_acc, dk, dv, stream); break;
   }
   const size_t n = dq_acc_elems(a);
-  const unsigned blocks = static_cast<unsigned>((n + 255) / 256 < 4096 ? (n + 255) / 256 : 4096);
-  GROVE_LAUNCH(blocks, 256, 0, stream, attention_store_dq<T>)(dq_acc, dq, n);
+  GROVE_LAUNCH(kernel_util::blocks_for(n), kernel_util::kBlock, 0, stream, attention_store_dq<T>)(dq_acc, dq, n);
   GROVE_CHECK_LAUNCH("attention_backward");
 }
 
