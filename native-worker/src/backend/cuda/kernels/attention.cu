@@ -178,7 +178,6 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
 
     GROVE_UNROLL
-
     for (int rr = 0; rr < kRowsPerWarp; ++rr) {
       const int r = warp + kWarps * rr;
       const float* qr = Qs + r * D;
@@ -199,7 +198,6 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
 
     GROVE_UNROLL
-
     for (int rr = 0; rr < kOutRows; ++rr) {
       const int r = tid / D + rr * kRowStep;
       const float* pr = Ps + r * L::LDP;
@@ -210,7 +208,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 
   GROVE_UNROLL
-
   for (int rr = 0; rr < kRowsPerWarp; ++rr) {
     const int r = warp + kWarps * rr;
     if (lane == 0) {
@@ -298,7 +295,6 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
 
       GROVE_UNROLL
-
       for (int rr = 0; rr < kRowsPerWarp; ++rr) {
         const int r = warp + kWarps * rr;
         const float* qr = Qs + r * D;
@@ -315,7 +311,6 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
 
       GROVE_UNROLL
-
       for (int jj = 0; jj < kKeyRows; ++jj) {
         const int j = tid / D + jj * kRowStep;
         float acc_v = 0.0f, acc_k = 0.0f;
@@ -338,7 +333,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 
   GROVE_UNROLL
-
   for (int jj = 0; jj < kKeyRows; ++jj) {
     const int j = tid / D + jj * kRowStep;
     if (k0 + j >= len) continue;
@@ -367,8 +361,8 @@ __device__ __forceinline__ void store_rows_bf16(const FragC& f, float* scratch, 
   __syncwarp();
 }
 
-// Shared memory of the v2 forward, in bytes. Row strides are padded by 16 bytes (bf16) or 16 bytes (fp32) so
-// consecutive rows start in different banks; every WMMA tile pointer stays 32-byte aligned.
+// Shared memory of the v2 forward, in bytes. Row strides are padded by 16 bytes so consecutive rows start in
+// different banks; every WMMA tile pointer stays 32-byte aligned.
 template <int D>
 struct WmmaForwardLayout {
   static constexpr int BQ = 16 * kWarps, BK = 64;
@@ -538,7 +532,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// Shared memory of the v2 backward, in bytes. The query tile is 32 rows at D = 128 to stay near 85 KB.
+// Shared memory of the v2 backward, in bytes. The query tile is 32 rows at D = 128 (83 KiB instead of 125).
 template <int D>
 struct WmmaBackwardLayout {
   static constexpr int BK = 16 * kWarps, BQ = D <= 64 ? 64 : 32;
