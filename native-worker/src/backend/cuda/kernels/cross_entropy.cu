@@ -96,7 +96,7 @@ __global__ void cross_entropy_backward_kernel(const float* logits, const int32_t
 void cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int vocab, float* loss, float* lse,
                            cudaStream_t stream) {
   if (rows <= 0) return;
-  GROVE_LAUNCH(blocks_for(static_cast<size_t>(rows), 1), kBlock, 0, stream, cross_entropy_forward_kernel)(
+  GROVE_LAUNCH(blocks_for(static_cast<size_t>(rows), 1), row_block(vocab), 0, stream, cross_entropy_forward_kernel)(
       logits, targets, rows, vocab, loss, lse);
   GROVE_CHECK_LAUNCH("cross_entropy_forward");
 }
@@ -105,8 +105,9 @@ template <typename TG>
 void cross_entropy_backward(const float* logits, const int32_t* targets, const float* row_weight, const float* lse,
                             int rows, int vocab, TG* dlogits, cudaStream_t stream) {
   if (rows <= 0 || vocab <= 0) return;
-  GROVE_LAUNCH(rows_cols_grid(rows, vocab), kBlock, 0, stream, cross_entropy_backward_kernel<TG>)(
-      logits, targets, row_weight, lse, rows, vocab, dlogits);
+  const RowsColsLaunch launch = rows_cols_launch(rows, vocab);
+  GROVE_LAUNCH(launch.grid, launch.block, 0, stream, cross_entropy_backward_kernel<TG>)(logits, targets, row_weight,
+                                                                                       lse, rows, vocab, dlogits);
   GROVE_CHECK_LAUNCH("cross_entropy_backward");
 }
 

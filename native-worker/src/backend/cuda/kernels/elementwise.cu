@@ -82,9 +82,6 @@ __global__ void count_nonfinite_kernel(const T* __restrict__ x, size_t n, unsign
   if (threadIdx.x == 0 && count != 0) atomicAdd(out, count);
 }
 
-// Reductions need far fewer blocks than element-wise loops: each block ends in one atomic.
-constexpr unsigned kReductionBlocks = 1024;
-
 }  // namespace
 
 template <typename TD, typename TS>
@@ -130,14 +127,16 @@ void scale(T* x, float alpha, size_t n, cudaStream_t stream) {
 template <typename T>
 void scale_rows(T* x, const float* w, int rows, int cols, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
-  GROVE_LAUNCH(rows_cols_grid(rows, cols), kBlock, 0, stream, scale_rows_kernel<T>)(x, w, rows, cols);
+  const RowsColsLaunch launch = rows_cols_launch(rows, cols);
+  GROVE_LAUNCH(launch.grid, launch.block, 0, stream, scale_rows_kernel<T>)(x, w, rows, cols);
   GROVE_CHECK_LAUNCH("scale_rows");
 }
 
 template <typename T>
 void add_bias(T* y, const T* bias, int rows, int cols, cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
-  GROVE_LAUNCH(rows_cols_grid(rows, cols), kBlock, 0, stream, add_bias_kernel<T>)(y, bias, rows, cols);
+  const RowsColsLaunch launch = rows_cols_launch(rows, cols);
+  GROVE_LAUNCH(launch.grid, launch.block, 0, stream, add_bias_kernel<T>)(y, bias, rows, cols);
   GROVE_CHECK_LAUNCH("add_bias");
 }
 

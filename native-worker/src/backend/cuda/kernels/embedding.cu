@@ -35,16 +35,16 @@ __global__ void embedding_backward_kernel(const float* __restrict__ dout, const 
 template <typename T>
 void embedding_forward(const T* table, const int32_t* ids, int tokens, int dim, T* out, cudaStream_t stream) {
   if (tokens <= 0 || dim <= 0) return;
-  GROVE_LAUNCH(rows_cols_grid(tokens, dim), kBlock, 0, stream, embedding_forward_kernel<T>)(table, ids, tokens, dim,
-                                                                                            out);
+  const RowsColsLaunch launch = rows_cols_launch(tokens, dim);
+  GROVE_LAUNCH(launch.grid, launch.block, 0, stream, embedding_forward_kernel<T>)(table, ids, tokens, dim, out);
   GROVE_CHECK_LAUNCH("embedding_forward");
 }
 
 void embedding_backward(const float* dout, const int32_t* ids, int tokens, int dim, float* dtable,
                         cudaStream_t stream) {
   if (tokens <= 0 || dim <= 0) return;
-  GROVE_LAUNCH(rows_cols_grid(tokens, dim), kBlock, 0, stream, embedding_backward_kernel)(dout, ids, tokens, dim,
-                                                                                          dtable);
+  const RowsColsLaunch launch = rows_cols_launch(tokens, dim);
+  GROVE_LAUNCH(launch.grid, launch.block, 0, stream, embedding_backward_kernel)(dout, ids, tokens, dim, dtable);
   GROVE_CHECK_LAUNCH("embedding_backward");
 }
 

@@ -10,6 +10,7 @@
 #include <initializer_list>
 
 #include "backend/cuda/cuda_api.h"
+#include "backend/cuda/kernels/grid_limits.h"
 
 namespace grove::cuda::kernel_util {
 
@@ -105,12 +106,6 @@ __device__ __forceinline__ V block_sum(V v, V* scratch) {
 
 // ---- host side ----------------------------------------------------------------------------------------------
 
-constexpr unsigned kBlock = 256;
-// Grid-stride loops launch at most this many blocks: 4096 x 256 threads fill an H200 (132 SMs x 2048 threads)
-// about four times over; bigger arrays loop instead of launching millions of blocks.
-constexpr unsigned kMaxBlocks = 4096;
-constexpr unsigned kMaxGridY = 65535;
-
 inline unsigned blocks_for(size_t items, unsigned block = kBlock, unsigned max_blocks = kMaxBlocks) {
   const size_t blocks = (items + block - 1) / block;
   return static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(blocks, max_blocks)));
@@ -126,12 +121,20 @@ inline bool pairs_aligned(std::initializer_list<const void*> pointers) {
   return true;
 }
 
-// 2-D grid for loops over [rows, cols]: y walks rows (grid-stride past 65535), x walks column tiles of `block`
-// threads; with few rows, more column tiles keep the GPU busy.
-inline dim3 rows_cols_grid(int rows, int cols, unsigned block = kBlock) {
+// Launch shape for loops over [rows, cols]: grid y walks rows (grid-stride past 65535), grid x walks column tiles
+// of `block` threads (at most 256, and no wider than the row rounded up to a warp); with few rows, more column
+// tiles keep the GPU busy.
+struct RowsColsLaunch {
+  dim3 grid;
+  unsigned block;
+};
+
+inline RowsColsLaunch rows_cols_launch(int rows, int cols) {
+  const unsigned width = static_cast<unsigned>(std::max(cols, 1));
+  const unsigned block = std::min(kBlock, (width + 31) / 32 * 32);
   const unsigned y = static_cast<unsigned>(std::min<long long>(std::max(rows, 1), kMaxGridY));
-  const unsigned x = blocks_for(static_cast<size_t>(std::max(cols, 1)), block, std::max(1u, kMaxBlocks / y));
-  return dim3(x, y, 1);
+  const unsigned x = blocks_for(width, block, std::max(1u, kMaxBlocks / y));
+  return {dim3(x, y, 1), block};
 }
 
 // Threads per block for one-block-per-row kernels: about 8 elements per thread, 32 to 1024 threads.
