@@ -20,7 +20,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GROVE_EMU_UCONTEXT)
 // grove_emu_switch(save, load): pushes the callee-saved registers, stores the stack pointer in *save, loads `load`
 // and pops the same from there. MXCSR and the x87 control word are not switched (saving them made a switch 3x
 // slower): kernels do not change rounding modes. A new fiber's stack is laid out so the
@@ -102,7 +102,7 @@ void Fiber::reset(FiberEntry entry, void* arg) {
 #endif
   entry_ = entry;
   arg_ = arg;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GROVE_EMU_UCONTEXT)
   // Frame popped by the first switch: r15, r14, r13 = start, r12 = this, rbx, rbp = 0, return address =
   // grove_emu_fiber_start. The top stays 16-byte aligned at the call in grove_emu_fiber_start.
   auto* top = reinterpret_cast<uint64_t*>(stack_ + kFiberStackBytes - color_offset_);
@@ -143,7 +143,7 @@ void Fiber::resume() {
 #ifdef GROVE_EMU_HAS_ASAN
   __sanitizer_start_switch_fiber(&scheduler_fake_stack_, stack_, kFiberStackBytes);
 #endif
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GROVE_EMU_UCONTEXT)
   grove_emu_switch(&scheduler_sp_, sp_);
 #else
   swapcontext(&scheduler_context_, &context_);
@@ -157,7 +157,7 @@ void Fiber::suspend() {
 #ifdef GROVE_EMU_HAS_ASAN
   __sanitizer_start_switch_fiber(&fake_stack_, scheduler_stack_bottom_, scheduler_stack_size_);
 #endif
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GROVE_EMU_UCONTEXT)
   grove_emu_switch(&sp_, scheduler_sp_);
 #else
   swapcontext(&context_, &scheduler_context_);

@@ -1,11 +1,11 @@
 // Stackful fibers for the emulator: one per CUDA thread of a block, switched by the scheduler. On x86-64 a switch
-// saves the callee-saved registers and swaps stacks (a few ns); elsewhere it falls back to ucontext (a syscall per
-// switch). Under AddressSanitizer every switch is announced to it, so stack checks stay exact.
+// saves the callee-saved registers and swaps stacks (a few ns); elsewhere, or with -DGROVE_EMU_UCONTEXT, it uses
+// ucontext (a syscall per switch: about 8x slower). Under AddressSanitizer every switch is announced to it, so stack checks stay exact.
 #pragma once
 
 #include <cstddef>
 
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(GROVE_EMU_UCONTEXT)
 #include <ucontext.h>
 #endif
 
@@ -36,7 +36,7 @@ class Fiber {
   char* stack_ = nullptr;  // lowest usable byte; a guard page lies below it
   size_t color_offset_ = 0;  // the stack starts this far below its top (see allocate_stack)
   bool started_ = false;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GROVE_EMU_UCONTEXT)
   void* sp_ = nullptr;
   void* scheduler_sp_ = nullptr;
 #else
