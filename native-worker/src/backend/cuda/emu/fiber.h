@@ -1,6 +1,7 @@
 // Stackful fibers for the emulator: one per CUDA thread of a block, switched by the scheduler. On x86-64 a switch
 // saves the callee-saved registers and swaps stacks (a few ns); elsewhere, or with -DGROVE_EMU_UCONTEXT, it uses
-// ucontext (a syscall per switch: about 8x slower). Under AddressSanitizer every switch is announced to it, so stack checks stay exact.
+// ucontext (a syscall per switch: about 8x slower). Under AddressSanitizer every switch is announced to it, so
+// stack checks stay exact.
 #pragma once
 
 #include <cstddef>
