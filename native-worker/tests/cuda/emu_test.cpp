@@ -104,6 +104,11 @@ __global__ void reverse_blocks(const float* x, float* y, int n) {
   for (int i = threadIdx.x; i < n; i += blockDim.x) y[base + i] = buf[n - 1 - i];
 }
 
+__global__ void smem_address(unsigned long long* out) {
+  GROVE_DYNAMIC_SMEM(char, s);
+  if (threadIdx.x == 0) *out = reinterpret_cast<uintptr_t>(s);
+}
+
 // One warp: D = A * B + C with the given layouts, C loaded and D stored with c_layout.
 template <typename LA, typename LB>
 __global__ void wmma_tile(const bf16* a, const bf16* b, const float* c, float* d, int lda, int ldb, int ldc,
@@ -296,6 +301,13 @@ TEST(CudaEmu, DynamicSharedMemory) {
   const std::vector<float> y = dy.download();
   for (int b = 0; b < kBlocks; ++b)
     for (int i = 0; i < kN; ++i) ASSERT_EQ(y[b * kN + i], x[b * kN + kN - 1 - i]) << b << "," << i;
+}
+
+TEST(CudaEmu, DynamicSharedMemoryIsAlignedForWmma) {
+  Device<unsigned long long> address(1);
+  GROVE_LAUNCH(1, 32, 1000, 0, smem_address)(address.get());
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  EXPECT_EQ(address.download()[0] % 128, 0u);  // a kernel without static __shared__ arrays
 }
 
 TEST(CudaEmu, DynamicSharedMemoryAbove48KbNeedsTheFunctionAttribute) {

@@ -26,6 +26,13 @@ namespace {
 
 constexpr int kMaxBlockThreads = 1024;
 constexpr size_t kMaxDynamicSmem = 227 * 1024;
+// Dynamic shared memory's alignment: what a GPU gives a kernel without static __shared__ arrays (its window starts
+// at 0); with static ones the GPU only promises GROVE_DYNAMIC_SMEM's 16.
+constexpr std::align_val_t kSmemAlignment{128};
+
+struct SmemFree {
+  void operator()(char* p) const { ::operator delete[](p, kSmemAlignment); }
+};
 
 const char* warp_op_name(WarpOp op) {
   switch (op) {
@@ -303,7 +310,7 @@ cudaError_t Executor::run(const LaunchConfig& c, void (*body)(void*), void* ctx)
   ctx_ = ctx;
   // Exact size (ASan flags overruns); filled with 0xff bytes (NaN as float and bf16) so a kernel that reads
   // shared memory it did not write sees garbage, as on a GPU.
-  std::unique_ptr<char[]> smem(new char[c.smem]);
+  std::unique_ptr<char[], SmemFree> smem(static_cast<char*>(::operator new[](c.smem, kSmemAlignment)));
   smem_ = smem.get();
   faulted_ = false;
   gridDim = c.grid;
