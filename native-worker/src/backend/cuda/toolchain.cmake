@@ -9,7 +9,7 @@ set(GROVE_CUDA AUTO CACHE STRING "Build the real CUDA backend (grove_cuda): AUTO
 set_property(CACHE GROVE_CUDA PROPERTY STRINGS AUTO ON OFF)
 
 get_filename_component(_grove_repo_root "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOLUTE)
-if(NOT GROVE_CUBLAS_ROOT OR NOT EXISTS "${GROVE_CUBLAS_ROOT}")
+if(NOT GROVE_CUBLAS_ROOT)
   # Re-evaluated on every configure until found, so a venv created after the first configure is picked up.
   file(GLOB _grove_venv_cu13 "${_grove_repo_root}/.venv/lib/python3*/site-packages/nvidia/cu13")
   list(SORT _grove_venv_cu13)
