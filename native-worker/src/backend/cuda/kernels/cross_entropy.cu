@@ -31,8 +31,10 @@ __device__ __forceinline__ MaxSum warp_merge(MaxSum v) {
   return v;
 }
 
-__global__ void cross_entropy_forward_kernel(const float* __restrict__ logits, const int32_t* __restrict__ targets,
-                                             int rows, int vocab, float* __restrict__ loss, float* __restrict__ lse) {
+// Up to 1024 threads per block (row_block of the vocabulary).
+__global__ void __launch_bounds__(1024)
+    cross_entropy_forward_kernel(const float* __restrict__ logits, const int32_t* __restrict__ targets, int rows,
+                                 int vocab, float* __restrict__ loss, float* __restrict__ lse) {
   __shared__ float scratch_max[32];
   __shared__ float scratch_sum[32];
   const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;

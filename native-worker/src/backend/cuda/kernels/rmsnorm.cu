@@ -11,9 +11,11 @@ using namespace kernel_util;
 
 namespace {
 
+// Up to 1024 threads per block (row_block), so the kernels must fit 64 registers a thread.
 template <typename T, bool kPairs>
-__global__ void rmsnorm_forward_kernel(const T* __restrict__ x, const T* __restrict__ w, int rows, int dim, float eps,
-                                       T* __restrict__ y, float* __restrict__ rstd) {
+__global__ void __launch_bounds__(1024)
+    rmsnorm_forward_kernel(const T* __restrict__ x, const T* __restrict__ w, int rows, int dim, float eps,
+                           T* __restrict__ y, float* __restrict__ rstd) {
   __shared__ float scratch[32];
   const size_t n = static_cast<size_t>(dim);
   for (int r = blockIdx.x; r < rows; r += gridDim.x) {
@@ -35,8 +37,9 @@ __global__ void rmsnorm_forward_kernel(const T* __restrict__ x, const T* __restr
 }
 
 template <typename T, bool kPairs>
-__global__ void rmsnorm_backward_kernel(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ w,
-                                        const float* __restrict__ rstd, int rows, int dim, T* __restrict__ dx) {
+__global__ void __launch_bounds__(1024)
+    rmsnorm_backward_kernel(const T* __restrict__ dy, const T* __restrict__ x, const T* __restrict__ w,
+                            const float* __restrict__ rstd, int rows, int dim, T* __restrict__ dx) {
   __shared__ float scratch[32];
   const size_t n = static_cast<size_t>(dim);
   for (int r = blockIdx.x; r < rows; r += gridDim.x) {
