@@ -16,6 +16,8 @@
 
 #include "grove/buffer.h"
 #include "grove/dtype.h"
+#include "grove/model_config.h"
+#include "grove/status.h"
 
 namespace grove {
 
@@ -57,6 +59,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+
+  // An error naming what this backend cannot run in a model (checked when the model is loaded).
+  virtual Status check_model(const ModelConfig& config) const { return Status(); }
 
   // The element type this backend keeps base weights and activations in (LoRA state is always fp32).
   virtual DType weight_dtype() const { return DType::kF32; }

@@ -107,6 +107,7 @@ StatusOr<Model> load_model(const std::string& dir, Backend& backend) {
 }
 
 StatusOr<Model> build_model(const ModelConfig& config, TensorSource& source, Backend& backend) {
+  GROVE_RETURN_IF_ERROR(backend.check_model(config));
   Model model;
   model.config = config;
   const ModelConfig& c = model.config;

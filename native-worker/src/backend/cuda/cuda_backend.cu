@@ -1,0 +1,405 @@
+// The CUDA backend: the Backend interface on one GPU stream. Base weights and activations are bf16, LoRA weights,
+// gradients and AdamW states fp32 (grove/dtype.h tags every pointer). Frozen projections are one cuBLAS GEMM over
+// all jobs' rows; mixed-type GEMMs (a bf16 activation against an fp32 LoRA matrix) cast the fp32 operand to bf16
+// in pool scratch first, as PEFT's bf16 autocast does. Host index arrays are uploaded once per step and cached by
+// address until the next begin_step(). Every CUDA or cuBLAS failure throws CudaError naming the op.
+#include <algorithm>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include "backend/cuda/cublas_gemm.h"
+#include "backend/cuda/cuda_api.h"
+#include "backend/cuda/device_memory_pool.h"
+#include "backend/cuda/kernels/kernels.h"
+#include "grove/cuda_backend.h"
+
+namespace grove {
+
+namespace cuda {
+namespace {
+
+// Calls fn with a typed pointer for the tensor's element type (f32 or bf16).
+template <typename Fn>
+void with_type(TypedPtr x, Fn&& fn) {
+  if (x.dtype == DType::kBF16) {
+    fn(static_cast<bf16*>(x.p));
+  } else if (x.dtype == DType::kF32) {
+    fn(static_cast<float*>(x.p));
+  } else {
+    throw CudaError(std::string("unsupported tensor type ") + dtype_name(x.dtype));
+  }
+}
+template <typename Fn>
+void with_type(ConstTypedPtr x, Fn&& fn) {
+  if (x.dtype == DType::kBF16) {
+    fn(static_cast<const bf16*>(x.p));
+  } else if (x.dtype == DType::kF32) {
+    fn(static_cast<const float*>(x.p));
+  } else {
+    throw CudaError(std::string("unsupported tensor type ") + dtype_name(x.dtype));
+  }
+}
+
+void require_same(DType a, DType b, const char* op) {
+  if (a != b) throw CudaError(std::string(op) + ": mixed tensor types " + dtype_name(a) + " and " + dtype_name(b));
+}
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    check_cuda(cudaSetDevice(device), "cudaSetDevice");
+    check_cuda(cudaStreamCreate(&stream_), "cudaStreamCreate");
+    check_cublas(cublasCreate(&cublas_), "cublasCreate");
+    check_cublas(cublasSetStream(cublas_, stream_), "cublasSetStream");
+    check_cuda(cudaMalloc(&scalars_, 64), "cudaMalloc(scalars)");
+  }
+  ~CudaBackend() override {
+    index_cache_.clear();
+    persistent_cache_.clear();
+    cublasDestroy(cublas_);
+    cudaFree(scalars_);
+    cudaStreamDestroy(stream_);
+  }
+
+  const char* name() const override { return "cuda"; }
+  DType weight_dtype() const override { return DType::kBF16; }
+  DType activation_dtype() const override { return DType::kBF16; }
+  void begin_step() override { index_cache_.clear(); }
+
+  Status check_model(const ModelConfig& c) const override {
+    AttentionArgs a;
+    a.num_heads = c.num_heads;
+    a.num_kv_heads = c.num_kv_heads;
+    a.head_dim = c.head_dim;
+    if (const char* why = attention_supported(a); why[0] != '\0') {
+      return make_error(ErrorCode::kUnsupported, std::string("the CUDA backend cannot run this model: ") + why);
+    }
+    return Status();
+  }
+
+  void copy_from_host(TypedPtr dst, const float* src, size_t n) override {
+    if (n == 0) return;
+    if (dst.dtype == DType::kF32) {
+      check_cuda(cudaMemcpyAsync(dst.p, src, n * 4, cudaMemcpyHostToDevice, stream_), "copy_from_host");
+      sync("copy_from_host");
+      return;
+    }
+    Scratch staging(*this, n * 4);
+    check_cuda(cudaMemcpyAsync(staging.p, src, n * 4, cudaMemcpyHostToDevice, stream_), "copy_from_host");
+    copy(dst, ConstTypedPtr(staging.p, DType::kF32), n);
+    sync("copy_from_host");
+  }
+
+  void copy_to_host(float* dst, ConstTypedPtr src, size_t n) override {
+    if (n == 0) return;
+    if (src.dtype == DType::kF32) {
+      check_cuda(cudaMemcpyAsync(dst, src.p, n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
+    } else {
+      Scratch staging(*this, n * 4);
+      copy(TypedPtr(staging.p, DType::kF32), src, n);
+      check_cuda(cudaMemcpyAsync(dst, staging.p, n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
+    }
+    sync("copy_to_host");
+  }
+
+  void copy(TypedPtr dst, ConstTypedPtr src, size_t n) override {
+    if (n == 0) return;
+    if (dst.dtype == src.dtype) {
+      check_cuda(cudaMemcpyAsync(dst.p, src.p, n * dtype_size(dst.dtype), cudaMemcpyDeviceToDevice, stream_), "copy");
+      return;
+    }
+    with_type(dst, [&](auto* d) { with_type(src, [&](const auto* s) { cast(s, d, n, stream_); }); });
+  }
+
+  void fill(TypedPtr x, float value, size_t n) override {
+    if (n == 0) return;
+    if (value == 0.0f) {
+      check_cuda(cudaMemsetAsync(x.p, 0, n * dtype_size(x.dtype), stream_), "fill");
+      return;
+    }
+    with_type(x, [&](auto* p) { cuda::fill(p, value, n, stream_); });
+  }
+
+  void gemm(bool ta, bool tb, int m, int n, int k, float alpha, ConstTypedPtr a, int lda, ConstTypedPtr b, int ldb,
+            float beta, TypedPtr c, int ldc) override {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+      for (int i = 0; i < m; ++i) scale(c.at(static_cast<size_t>(i) * ldc), beta, n);
+      return;
+    }
+    // cuBLAS takes one type for A and B: bf16 when either is bf16 or C is bf16 (the fp32 side is small LoRA state).
+    const bool bf = a.dtype == DType::kBF16 || b.dtype == DType::kBF16 || c.dtype == DType::kBF16;
+    const DType ab = bf ? DType::kBF16 : DType::kF32;
+    // Stored shapes: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]).
+    const int a_cols = ta ? m : k, b_cols = tb ? k : n;
+    Scratch a_cast = as_type(a, ab, ta ? k : m, a_cols, lda);
+    Scratch b_cast = as_type(b, ab, tb ? n : k, b_cols, ldb);
+    gemm_rowmajor(cublas_, m, n, k, alpha, ab, {a_cast.p ? a_cast.p : a.p, a_cast.p ? a_cols : lda, ta},
+                  {b_cast.p ? b_cast.p : b.p, b_cast.p ? b_cols : ldb, tb}, beta, c.p, c.dtype, ldc);
+  }
+
+  void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) override {
+    require_same(y.dtype, bias.dtype, "add_bias");
+    with_type(y, [&](auto* p) {
+      using T = std::remove_pointer_t<decltype(p)>;
+      cuda::add_bias(p, static_cast<const T*>(bias.p), rows, cols, stream_);
+    });
+  }
+  void axpy(TypedPtr y, ConstTypedPtr x, float alpha, size_t n) override {
+    with_type(y, [&](auto* yp) { with_type(x, [&](const auto* xp) { cuda::axpy(yp, xp, alpha, n, stream_); }); });
+  }
+  void scale(TypedPtr x, float alpha, size_t n) override {
+    with_type(x, [&](auto* p) { cuda::scale(p, alpha, n, stream_); });
+  }
+  void scale_rows(TypedPtr x, const float* w, int rows, int cols) override {
+    with_type(x, [&](auto* p) { cuda::scale_rows(p, w, rows, cols, stream_); });
+  }
+  double sum_squares(ConstTypedPtr x, size_t n) override {
+    double* out = static_cast<double*>(scalars_);
+    check_cuda(cudaMemsetAsync(out, 0, sizeof(double), stream_), "sum_squares");
+    with_type(x, [&](const auto* p) { cuda::sum_squares(p, n, out, stream_); });
+    double host = 0.0;
+    check_cuda(cudaMemcpyAsync(&host, out, sizeof(double), cudaMemcpyDeviceToHost, stream_), "sum_squares");
+    sync("sum_squares");
+    return host;
+  }
+  bool all_finite(ConstTypedPtr x, size_t n) override {
+    unsigned int* out = reinterpret_cast<unsigned int*>(static_cast<char*>(scalars_) + 16);
+    check_cuda(cudaMemsetAsync(out, 0, sizeof(unsigned int), stream_), "all_finite");
+    with_type(x, [&](const auto* p) { cuda::count_nonfinite(p, n, out, stream_); });
+    unsigned int host = 0;
+    check_cuda(cudaMemcpyAsync(&host, out, sizeof(unsigned int), cudaMemcpyDeviceToHost, stream_), "all_finite");
+    sync("all_finite");
+    return host == 0;
+  }
+
+  void dropout(ConstTypedPtr in, TypedPtr out, size_t n, float p, uint64_t key) override {
+    require_same(in.dtype, out.dtype, "dropout");
+    with_type(out, [&](auto* o) {
+      using T = std::remove_pointer_t<decltype(o)>;
+      cuda::dropout(static_cast<const T*>(in.p), o, n, p, key, stream_);
+    });
+  }
+  void embedding_forward(ConstTypedPtr table, const int32_t* ids, int tokens, int dim, TypedPtr out) override {
+    require_same(table.dtype, out.dtype, "embedding_forward");
+    const int32_t* d_ids = upload(ids, tokens);
+    with_type(out, [&](auto* o) {
+      using T = std::remove_pointer_t<decltype(o)>;
+      cuda::embedding_forward(static_cast<const T*>(table.p), d_ids, tokens, dim, o, stream_);
+    });
+  }
+  void embedding_backward(const float* dout, const int32_t* ids, int tokens, int dim, float* dtable) override {
+    cuda::embedding_backward(dout, upload(ids, tokens), tokens, dim, dtable, stream_);
+  }
+  void rmsnorm_forward(ConstTypedPtr x, ConstTypedPtr w, int rows, int dim, float eps, TypedPtr y,
+                       float* rstd) override {
+    require_same(x.dtype, y.dtype, "rmsnorm_forward");
+    require_same(w.dtype, y.dtype, "rmsnorm_forward");
+    with_type(y, [&](auto* yp) {
+      using T = std::remove_pointer_t<decltype(yp)>;
+      cuda::rmsnorm_forward(static_cast<const T*>(x.p), static_cast<const T*>(w.p), rows, dim, eps, yp, rstd, stream_);
+    });
+  }
+  void rmsnorm_backward(ConstTypedPtr dy, ConstTypedPtr x, ConstTypedPtr w, const float* rstd, int rows, int dim,
+                        TypedPtr dx) override {
+    require_same(dy.dtype, dx.dtype, "rmsnorm_backward");
+    require_same(x.dtype, dx.dtype, "rmsnorm_backward");
+    require_same(w.dtype, dx.dtype, "rmsnorm_backward");
+    with_type(dx, [&](auto* dxp) {
+      using T = std::remove_pointer_t<decltype(dxp)>;
+      cuda::rmsnorm_backward(static_cast<const T*>(dy.p), static_cast<const T*>(x.p), static_cast<const T*>(w.p), rstd,
+                             rows, dim, dxp, stream_);
+    });
+  }
+  void rope_forward(TypedPtr x, const int32_t* positions, int tokens, int heads, int head_dim,
+                    const float* inv_freq) override {
+    rope(x, positions, tokens, heads, head_dim, inv_freq, false);
+  }
+  void rope_backward(TypedPtr dx, const int32_t* positions, int tokens, int heads, int head_dim,
+                     const float* inv_freq) override {
+    rope(dx, positions, tokens, heads, head_dim, inv_freq, true);
+  }
+
+  void attention_forward(const AttentionShape& s, ConstTypedPtr q, ConstTypedPtr k, ConstTypedPtr v, TypedPtr out,
+                         float* lse) override {
+    const AttentionArgs a = attention_args(s);
+    Scratch ws(*this, attention_forward_workspace_bytes(a));
+    with_type(out, [&](auto* o) {
+      using T = std::remove_pointer_t<decltype(o)>;
+      cuda::attention_forward(a, static_cast<const T*>(q.p), static_cast<const T*>(k.p), static_cast<const T*>(v.p), o,
+                              lse, ws.p, stream_);
+    });
+  }
+  void attention_backward(const AttentionShape& s, ConstTypedPtr dout, ConstTypedPtr q, ConstTypedPtr k,
+                          ConstTypedPtr v, ConstTypedPtr out, const float* lse, TypedPtr dq, TypedPtr dk,
+                          TypedPtr dv) override {
+    const AttentionArgs a = attention_args(s);
+    Scratch ws(*this, attention_backward_workspace_bytes(a));
+    with_type(dq, [&](auto* dqp) {
+      using T = std::remove_pointer_t<decltype(dqp)>;
+      cuda::attention_backward(a, static_cast<const T*>(dout.p), static_cast<const T*>(q.p), static_cast<const T*>(k.p),
+                               static_cast<const T*>(v.p), static_cast<const T*>(out.p), lse, dqp,
+                               static_cast<T*>(dk.p), static_cast<T*>(dv.p), ws.p, stream_);
+    });
+  }
+
+  void swiglu_forward(ConstTypedPtr gate, ConstTypedPtr up, TypedPtr out, size_t n) override {
+    require_same(gate.dtype, out.dtype, "swiglu_forward");
+    require_same(up.dtype, out.dtype, "swiglu_forward");
+    with_type(out, [&](auto* o) {
+      using T = std::remove_pointer_t<decltype(o)>;
+      cuda::swiglu_forward(static_cast<const T*>(gate.p), static_cast<const T*>(up.p), o, n, stream_);
+    });
+  }
+  void swiglu_backward(ConstTypedPtr dout, ConstTypedPtr gate, ConstTypedPtr up, TypedPtr dgate, TypedPtr dup,
+                       size_t n) override {
+    require_same(dout.dtype, dgate.dtype, "swiglu_backward");
+    with_type(dgate, [&](auto* dg) {
+      using T = std::remove_pointer_t<decltype(dg)>;
+      cuda::swiglu_backward(static_cast<const T*>(dout.p), static_cast<const T*>(gate.p), static_cast<const T*>(up.p),
+                            dg, static_cast<T*>(dup.p), n, stream_);
+    });
+  }
+
+  void cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int vocab, float* loss,
+                             float* lse) override {
+    cuda::cross_entropy_forward(logits, upload(targets, rows), rows, vocab, loss, lse, stream_);
+  }
+  void cross_entropy_backward(float* logits, const int32_t* targets, const float* row_weight, const float* lse,
+                              int rows, int vocab) override {
+    cuda::cross_entropy_backward(logits, upload(targets, rows), row_weight, lse, rows, vocab, logits, stream_);
+  }
+
+  // Chunks of rows: logits (fp32) = x w^T; loss; then d logits written straight in the activation type, so the
+  // GEMM back to dx needs no cast of a [chunk, vocab] matrix.
+  void lm_head_loss(ConstTypedPtr x, ConstTypedPtr w, const int32_t* targets, int rows, int hidden, int vocab,
+                    float* loss, TypedPtr dx) override {
+    const int32_t* d_targets = upload(targets, rows);
+    const size_t rows_fit = logits_chunk_bytes() / (static_cast<size_t>(vocab) * 4);
+    const int chunk = static_cast<int>(std::clamp<size_t>(rows_fit, 1, static_cast<size_t>(rows)));
+    Scratch logits(*this, static_cast<size_t>(chunk) * vocab * 4);
+    Scratch dlogits(*this, dx.p ? static_cast<size_t>(chunk) * vocab * dtype_size(w.dtype) : 0);
+    Scratch lse(*this, static_cast<size_t>(chunk) * 4);
+    for (int r0 = 0; r0 < rows; r0 += chunk) {
+      const int n = std::min(chunk, rows - r0);
+      const size_t off = static_cast<size_t>(r0) * hidden;
+      gemm(false, true, n, vocab, hidden, 1.0f, x.at(off), hidden, w, hidden, 0.0f,
+           TypedPtr(logits.p, DType::kF32), vocab);
+      float* lp = static_cast<float*>(logits.p);
+      float* lsep = static_cast<float*>(lse.p);
+      cuda::cross_entropy_forward(lp, d_targets + r0, n, vocab, loss + r0, lsep, stream_);
+      if (dx.p == nullptr) continue;
+      TypedPtr dl(dlogits.p, w.dtype);
+      with_type(dl, [&](auto* g) { cuda::cross_entropy_backward(lp, d_targets + r0, nullptr, lsep, n, vocab, g, stream_); });
+      gemm(false, false, n, hidden, vocab, 1.0f, dl, vocab, w, hidden, 0.0f, dx.at(off), hidden);
+    }
+  }
+
+  void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p) override {
+    cuda::adamw_step(param, grad, m, v, n, p, stream_);
+  }
+
+ protected:
+  void* raw_alloc(size_t bytes) override { return pool_.allocate(bytes); }
+  void raw_free(void* p) override { pool_.free(p); }
+
+ private:
+  // Pool memory for the duration of one op (stream order makes reuse by the next op safe).
+  struct Scratch {
+    Scratch(CudaBackend& b, size_t bytes) : backend(&b), p(bytes ? b.pool_.allocate(bytes) : nullptr) {
+      if (bytes && p == nullptr) throw std::bad_alloc();
+    }
+    ~Scratch() { backend->pool_.free(p); }
+    Scratch(Scratch&& o) noexcept : backend(o.backend), p(std::exchange(o.p, nullptr)) {}
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    Scratch& operator=(Scratch&&) = delete;
+    CudaBackend* backend;
+    void* p;
+  };
+
+  void sync(const char* what) { check_cuda(cudaStreamSynchronize(stream_), what); }
+
+  // Empty when x already has `type`; else a packed [rows, cols] copy of x in `type` (ld = cols).
+  Scratch as_type(ConstTypedPtr x, DType type, int rows, int cols, int ld) {
+    if (x.dtype == type) return Scratch(*this, 0);
+    Scratch scratch(*this, static_cast<size_t>(rows) * cols * dtype_size(type));
+    TypedPtr dst(scratch.p, type);
+    if (ld == cols) {
+      copy(dst, x, static_cast<size_t>(rows) * cols);
+    } else {
+      for (int r = 0; r < rows; ++r) copy(dst.at(static_cast<size_t>(r) * cols), x.at(static_cast<size_t>(r) * ld), cols);
+    }
+    return scratch;
+  }
+
+  template <typename I>
+  const I* upload_to(std::unordered_map<const void*, Buffer>& cache, const I* host, size_t n) {
+    static_assert(sizeof(I) == 4, "index arrays are 32-bit");
+    auto it = cache.find(host);
+    if (it != cache.end() && it->second.numel() >= n) return static_cast<const I*>(it->second.ptr().p);
+    Buffer buf = alloc(n, MemoryCategory::kActivations);
+    check_cuda(cudaMemcpyAsync(buf.ptr().p, host, n * 4, cudaMemcpyHostToDevice, stream_), "index upload");
+    sync("index upload");  // the host array may be a temporary of the caller
+    const I* d = static_cast<const I*>(buf.ptr().p);
+    cache[host] = std::move(buf);
+    return d;
+  }
+  const int32_t* upload(const int32_t* host, size_t n) { return upload_to(index_cache_, host, n); }
+
+  void rope(TypedPtr x, const int32_t* positions, int tokens, int heads, int head_dim, const float* inv_freq,
+            bool inverse) {
+    const int32_t* d_pos = upload(positions, tokens);
+    const float* d_freq = upload_to(persistent_cache_, inv_freq, static_cast<size_t>(head_dim / 2));
+    with_type(x, [&](auto* p) { cuda::rope(p, d_pos, tokens, heads, head_dim, d_freq, inverse, stream_); });
+  }
+
+  AttentionArgs attention_args(const AttentionShape& s) {
+    AttentionArgs a;
+    a.tokens = s.tokens;
+    a.num_heads = s.num_heads;
+    a.num_kv_heads = s.num_kv_heads;
+    a.head_dim = s.head_dim;
+    a.scale = s.scale;
+    a.sliding_window = s.sliding_window;
+    a.num_seqs = s.num_seqs;
+    a.seq_starts = upload(s.seq_starts, static_cast<size_t>(s.num_seqs) + 1);
+    for (int i = 0; i < s.num_seqs; ++i) a.max_seq_len = std::max(a.max_seq_len, s.seq_starts[i + 1] - s.seq_starts[i]);
+    if (const char* why = attention_supported(a); why[0] != '\0') throw CudaError(std::string("attention: ") + why);
+    return a;
+  }
+
+  int device_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  void* scalars_ = nullptr;
+  DeviceMemoryPool pool_;
+  // Declared after pool_ so they are destroyed before it.
+  std::unordered_map<const void*, Buffer> index_cache_;       // this step's index arrays
+  std::unordered_map<const void*, Buffer> persistent_cache_;  // model-lifetime host arrays (RoPE inv_freq)
+};
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_backend_built() { return true; }
+
+StatusOr<std::unique_ptr<Backend>> make_cuda_backend(int device) {
+  int count = 0;
+  if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess) {
+    return make_error(ErrorCode::kUnsupported, std::string("CUDA is not usable: ") + cudaGetErrorString(e));
+  }
+  if (device < 0 || device >= count) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "GPU " + std::to_string(device) + " does not exist (" + std::to_string(count) + " visible)");
+  }
+  try {
+    return std::unique_ptr<Backend>(std::make_unique<cuda::CudaBackend>(device));
+  } catch (const BackendError& e) {
+    return make_error(ErrorCode::kUnsupported, e.what());
+  }
+}
+
+}  // namespace grove
