@@ -14,6 +14,7 @@
 #include "grove/backend.h"
 #include "grove/job.h"
 #include "grove/model.h"
+#include "grove/recompute.h"
 
 namespace grove {
 
@@ -65,6 +66,9 @@ class Engine {
  public:
   Engine(Backend& backend, const Model& model) : backend_(backend), model_(model) {}
 
+  // Activations dropped in forward and recomputed in backward (engine/model_step.h); results do not change.
+  void set_recompute(Recompute r) { recompute_ = r; }
+
   // Creates the job (see Job::create). Fails with the job's error; the engine is unchanged then.
   Status add_job(const JobSpec& spec);
   Status remove_job(const std::string& id);
@@ -94,6 +98,7 @@ class Engine {
 
   Backend& backend_;
   const Model& model_;
+  Recompute recompute_ = Recompute::kNone;
   std::vector<std::unique_ptr<Job>> jobs_;  // in the order they were added: the fused batch's segment order
 };
 

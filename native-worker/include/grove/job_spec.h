@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "grove/model.h"
+#include "grove/recompute.h"
 #include "grove/status.h"
 
 namespace grove {
@@ -80,6 +81,7 @@ struct TrainSpec {
   std::string model;
   std::string backend = "cpu";  // "cpu" or "cuda"
   int device = 0;               // the GPU, for "cuda"
+  Recompute recompute = Recompute::kNone;
   int threads = 1;
   size_t memory_limit = 0;  // bytes the engine may hold at once; 0 = no cap
   std::vector<JobSpec> jobs;

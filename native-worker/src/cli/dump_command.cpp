@@ -18,6 +18,7 @@ int dump_command(const std::vector<std::string>& args) {
   auto loaded = load_spec_and_model(args[0]);
   if (!loaded) return 1;
   Engine engine(*loaded->backend, loaded->model);
+  engine.set_recompute(loaded->spec.recompute);
   for (auto job : loaded->spec.jobs) {
     // A dump must neither resume from nor disturb a training run's outputs: the job gets a scratch folder.
     job.output_dir = args[1] + "/.dump-" + job.id;

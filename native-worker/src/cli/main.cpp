@@ -12,6 +12,7 @@ const char* kUsage =
     "  grove-engine train SPEC.json             run every job of the spec to completion\n"
     "  grove-engine dump SPEC.json OUT_DIR      one fused forward+backward, tensors per job to OUT_DIR/<id>.safetensors\n"
     "  grove-engine serve --model DIR [--backend cpu|cuda] [--device N] [--threads N] [--memory-limit BYTES]\n"
+    "                                           [--recompute none|norms|mlp]\n"
     "                                           JSON-lines protocol on stdin/stdout (docs/serve-protocol.md)\n"
     "  grove-engine make-tokens IN.jsonl OUT.gtok     token file from JSONL {\"tokens\": [...], \"mask\": [...]}\n"
     "  grove-engine make-model CONFIG.json OUT_DIR [--seed N]   random-weight model (benchmarks, tests)\n";

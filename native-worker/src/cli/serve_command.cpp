@@ -132,16 +132,20 @@ int serve_command(const std::vector<std::string>& args) {
   std::string model_dir, backend_name = "cpu";
   int threads = 1, device = 0;
   size_t memory_limit = 0;
+  Recompute recompute = Recompute::kNone;
+  std::string bad_flag;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     if (args[i] == "--model") model_dir = args[i + 1];
     else if (args[i] == "--threads") threads = std::max(1, std::atoi(args[i + 1].c_str()));
     else if (args[i] == "--memory-limit") memory_limit = std::strtoull(args[i + 1].c_str(), nullptr, 10);
     else if (args[i] == "--backend") backend_name = args[i + 1];
     else if (args[i] == "--device") device = std::atoi(args[i + 1].c_str());
+    else if (args[i] == "--recompute" && !parse_recompute(args[i + 1], &recompute)) bad_flag = "--recompute " + args[i + 1];
   }
-  if (model_dir.empty() || args.size() % 2 != 0) {
+  if (model_dir.empty() || args.size() % 2 != 0 || !bad_flag.empty()) {
+    if (!bad_flag.empty()) std::cerr << "grove-engine: bad flag " << bad_flag << "\n";
     std::cerr << "usage: grove-engine serve --model DIR [--backend cpu|cuda] [--device N] [--threads N]"
-                 " [--memory-limit BYTES]\n";
+                 " [--memory-limit BYTES] [--recompute none|norms|mlp]\n";
     return 2;
   }
   auto made = make_backend(backend_name, threads, device);
@@ -157,6 +161,7 @@ int serve_command(const std::vector<std::string>& args) {
   }
   backend->set_memory_limit(memory_limit);
   Engine engine(*backend, model.value());
+  engine.set_recompute(recompute);
   Server server(engine, *backend);
   LineQueue queue;
   // Detached: it may be blocked in getline at shutdown; EOF on stdin counts as shutdown.

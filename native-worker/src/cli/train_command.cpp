@@ -18,6 +18,7 @@ int train_command(const std::vector<std::string>& args) {
   if (!loaded) return 1;
   loaded->backend->set_memory_limit(loaded->spec.memory_limit);
   Engine engine(*loaded->backend, loaded->model);
+  engine.set_recompute(loaded->spec.recompute);
   int failures = 0;
   for (const auto& job : loaded->spec.jobs) {
     Status st = engine.add_job(job);

@@ -149,7 +149,7 @@ StepReport Engine::step() {
   std::vector<double> loss_sum(jobs_.size(), 0.0);
   std::vector<bool> alive(jobs_.size(), true);
   try {
-    ModelStep ms(backend_, model_, batch);
+    ModelStep ms(backend_, model_, batch, recompute_);
     ms.forward();
     std::vector<float> row_weight(batch.tokens(), 0.0f);
     for (size_t s = 0; s < jobs_.size(); ++s) {
@@ -209,7 +209,7 @@ Status Engine::dump(const std::string& out_dir) {
   const std::vector<double> val_losses = validation_losses(backend_, model_, inputs);
   FusedBatch batch;
   for (auto& j : jobs_) j->add_micro_batch(batch);
-  ModelStep ms(backend_, model_, batch);
+  ModelStep ms(backend_, model_, batch, recompute_);
   ms.forward();
   std::vector<float> row_weight(batch.tokens(), 0.0f);
   std::vector<std::vector<float>> logits;

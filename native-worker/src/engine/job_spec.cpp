@@ -173,6 +173,9 @@ StatusOr<TrainSpec> parse_train_spec(const json& j) {
   GROVE_RETURN_IF_ERROR(read_string(j, "backend", "", &spec.backend, false));
   if (spec.backend != "cpu" && spec.backend != "cuda") return bad("backend", "must be \"cpu\" or \"cuda\"");
   GROVE_RETURN_IF_ERROR(read_number(j, "device", "", &spec.device));
+  std::string recompute = "none";
+  GROVE_RETURN_IF_ERROR(read_string(j, "recompute", "", &recompute, false));
+  if (!parse_recompute(recompute, &spec.recompute)) return bad("recompute", "must be \"none\", \"norms\" or \"mlp\"");
   if (spec.device < 0) return bad("device", "must be >= 0");
   GROVE_RETURN_IF_ERROR(read_number(j, "threads", "", &spec.threads));
   if (spec.threads <= 0) return bad("threads", "must be positive");

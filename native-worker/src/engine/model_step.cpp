@@ -4,8 +4,27 @@
 
 namespace grove {
 
-ModelStep::ModelStep(Backend& backend, const Model& model, const FusedBatch& batch)
-    : backend_(backend), model_(model), batch_(batch) {
+const char* recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kNorms: return "norms";
+    case Recompute::kMlp: return "mlp";
+  }
+  return "?";
+}
+
+bool parse_recompute(const std::string& name, Recompute* out) {
+  for (Recompute r : {Recompute::kNone, Recompute::kNorms, Recompute::kMlp}) {
+    if (name == recompute_name(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+ModelStep::ModelStep(Backend& backend, const Model& model, const FusedBatch& batch, Recompute recompute)
+    : backend_(backend), model_(model), batch_(batch), recompute_(recompute) {
   for (int l = 0; l < model.config.num_layers; ++l)
     for (int p = 0; p < kNumProj; ++p)
       linears_.emplace_back(backend, model.layers[l].proj[p], static_cast<Proj>(p), l);
@@ -37,6 +56,7 @@ void ModelStep::forward(bool keep_activations) {
     cache_[l].x_in = std::move(x);
     layer_forward(l, cache_[l].x_in.ptr(), x);
     if (!keep_activations) cache_[l] = LayerCache();
+    else drop_recomputable(l);
   }
   x_final = std::move(x);
   xf_ = activation(static_cast<size_t>(T) * H);
@@ -84,16 +104,37 @@ void ModelStep::layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out) {
   lc.h2 = activation(static_cast<size_t>(T) * H);
   lc.rstd2 = stat(T);
   backend_.rmsnorm_forward(lc.x_mid.ptr(), w.post_norm.ptr(), T, H, eps, lc.h2.ptr(), lc.rstd2.data());
-  lc.g = activation(static_cast<size_t>(T) * I);
-  lc.u = activation(static_cast<size_t>(T) * I);
-  lin(Proj::kGate).forward(batch_, lc.h2.ptr(), lc.g.ptr(), lc.lora[4]);
-  lin(Proj::kUp).forward(batch_, lc.h2.ptr(), lc.u.ptr(), lc.lora[5]);
-  lc.act = activation(static_cast<size_t>(T) * I);
-  backend_.swiglu_forward(lc.g.ptr(), lc.u.ptr(), lc.act.ptr(), static_cast<size_t>(T) * I);
+  mlp_in(l);
   lin(Proj::kDown).forward(batch_, lc.act.ptr(), scratch.ptr(), lc.lora[6]);
   x_out = activation(static_cast<size_t>(T) * H);
   backend_.copy(x_out.ptr(), lc.x_mid.ptr(), static_cast<size_t>(T) * H);
   backend_.axpy(x_out.ptr(), scratch.ptr(), 1.0f, static_cast<size_t>(T) * H);
+}
+
+void ModelStep::mlp_in(int l) {
+  LayerCache& lc = cache_[l];
+  const size_t n = static_cast<size_t>(batch_.tokens()) * model_.config.intermediate_size;
+  lc.g = activation(n);
+  lc.u = activation(n);
+  linears_[l * kNumProj + static_cast<int>(Proj::kGate)].forward(batch_, lc.h2.ptr(), lc.g.ptr(), lc.lora[4]);
+  linears_[l * kNumProj + static_cast<int>(Proj::kUp)].forward(batch_, lc.h2.ptr(), lc.u.ptr(), lc.lora[5]);
+  lc.act = activation(n);
+  backend_.swiglu_forward(lc.g.ptr(), lc.u.ptr(), lc.act.ptr(), n);
+}
+
+void ModelStep::drop_recomputable(int l) {
+  LayerCache& lc = cache_[l];
+  if (recompute_ >= Recompute::kNorms) {
+    lc.h1.reset();
+    lc.h2.reset();
+  }
+  if (recompute_ >= Recompute::kMlp) {
+    lc.g.reset();
+    lc.u.reset();
+    lc.act.reset();
+    lc.lora[4].clear();  // gate's and up's LoRA state comes back with the recomputation
+    lc.lora[5].clear();
+  }
 }
 
 std::vector<float> ModelStep::logits(int row_begin, int row_end) const {
@@ -132,6 +173,12 @@ void ModelStep::layer_backward(int l, Buffer& dx) {
   const int qd = c.num_heads * D, kvd = c.num_kv_heads * D;
   auto lin = [&](Proj p) -> LinearLora& { return linears_[l * kNumProj + static_cast<int>(p)]; };
 
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  if (lc.h2.empty()) {  // recomputed (Recompute::kNorms and up)
+    lc.h2 = activation(static_cast<size_t>(T) * H);
+    backend_.rmsnorm_forward(lc.x_mid.ptr(), w.post_norm.ptr(), T, H, eps, lc.h2.ptr(), lc.rstd2.data());
+  }
+  if (lc.act.empty()) mlp_in(l);  // recomputed (Recompute::kMlp), LoRA saved state included
   {  // MLP block: x_out = x_mid + down(silu(gate(h2)) * up(h2)), h2 = rmsnorm(x_mid)
     Buffer dact = activation(static_cast<size_t>(T) * I);
     lin(Proj::kDown).backward(batch_, lc.act.ptr(), dx.ptr(), dact.ptr(), false, lc.lora[6]);
@@ -143,6 +190,10 @@ void ModelStep::layer_backward(int l, Buffer& dx) {
     lin(Proj::kGate).backward(batch_, lc.h2.ptr(), dg.ptr(), dh2.ptr(), false, lc.lora[4]);
     lin(Proj::kUp).backward(batch_, lc.h2.ptr(), du.ptr(), dh2.ptr(), true, lc.lora[5]);
     backend_.rmsnorm_backward(dh2.ptr(), lc.x_mid.ptr(), w.post_norm.ptr(), lc.rstd2.data(), T, H, dx.ptr());
+  }
+  if (lc.h1.empty()) {  // recomputed (Recompute::kNorms and up)
+    lc.h1 = activation(static_cast<size_t>(T) * H);
+    backend_.rmsnorm_forward(lc.x_in.ptr(), w.input_norm.ptr(), T, H, eps, lc.h1.ptr(), lc.rstd1.data());
   }
   {  // attention block: x_mid = x_in + o(attn(rope(q(h1)), rope(k(h1)), v(h1))), h1 = rmsnorm(x_in)
     Buffer dattn = activation(static_cast<size_t>(T) * qd);

@@ -5,18 +5,20 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <vector>
 
 #include "engine/linear_lora.h"
 #include "grove/backend.h"
 #include "grove/fused_batch.h"
 #include "grove/model.h"
+#include "grove/recompute.h"
 
 namespace grove {
 
 class ModelStep {
  public:
-  ModelStep(Backend& backend, const Model& model, const FusedBatch& batch);
+  ModelStep(Backend& backend, const Model& model, const FusedBatch& batch, Recompute recompute = Recompute::kNone);
 
   // keep_activations = false (evaluation): each layer's activations are freed once the next layer has its input,
   // so only row_loss() and logits() are valid afterwards and backward() must not be called.
@@ -42,10 +44,15 @@ class ModelStep {
   AttentionShape attention_shape(int layer) const;
   void layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out);
   void layer_backward(int l, Buffer& dx);
+  // Runs gate, up and SwiGLU of layer l from lc.h2 into lc.g, lc.u, lc.act (forward, and kMlp's backward).
+  void mlp_in(int l);
+  // Drops what `recompute_` says forward need not keep, once layer l's forward is done.
+  void drop_recomputable(int l);
 
   Backend& backend_;
   const Model& model_;
   const FusedBatch& batch_;
+  Recompute recompute_;
   std::vector<LinearLora> linears_;  // [layer * kNumProj + proj]
   std::vector<LayerCache> cache_;
   Buffer x_final, xf_, rstd_f_, dxf_;
