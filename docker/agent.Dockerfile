@@ -6,9 +6,9 @@
 ARG CUDA_VERSION=12.8.1
 
 FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu24.04 AS engine
-# The engine has only its CPU reference backend today. GROVE_CUDA_BACKEND is passed to CMake as -DGROVE_CUDA, the
-# option the CUDA backend is to add; until it exists CMake ignores it (with a warning) and builds the CPU engine.
-ARG GROVE_CUDA_BACKEND=OFF
+# GROVE_CUDA_BACKEND is passed to CMake as -DGROVE_CUDA: ON builds the CUDA backend (nvcc and cuBLAS from this
+# devel image; sm_90 plus PTX) next to the CPU one, and fails the build if it cannot; OFF builds the CPU engine only.
+ARG GROVE_CUDA_BACKEND=ON
 # The engine's build dependencies (native-worker/scripts/install-deps.sh); GTest because CMake configures the tests.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
