@@ -86,9 +86,9 @@ class CudaBackend final : public Backend {
       sync("copy_from_host");
       return;
     }
-    Scratch staging(*this, n * 4);
-    check_cuda(cudaMemcpyAsync(staging.p, src, n * 4, cudaMemcpyHostToDevice, stream_), "copy_from_host");
-    copy(dst, ConstTypedPtr(staging.p, DType::kF32), n);
+    Buffer staging = scratch(n * 4);
+    check_cuda(cudaMemcpyAsync(raw(staging), src, n * 4, cudaMemcpyHostToDevice, stream_), "copy_from_host");
+    copy(dst, ConstTypedPtr(raw(staging), DType::kF32), n);
     sync("copy_from_host");
   }
 
@@ -97,9 +97,9 @@ class CudaBackend final : public Backend {
     if (src.dtype == DType::kF32) {
       check_cuda(cudaMemcpyAsync(dst, src.p, n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
     } else {
-      Scratch staging(*this, n * 4);
-      copy(TypedPtr(staging.p, DType::kF32), src, n);
-      check_cuda(cudaMemcpyAsync(dst, staging.p, n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
+      Buffer staging = scratch(n * 4);
+      copy(TypedPtr(raw(staging), DType::kF32), src, n);
+      check_cuda(cudaMemcpyAsync(dst, raw(staging), n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
     }
     sync("copy_to_host");
   }
@@ -134,10 +134,11 @@ class CudaBackend final : public Backend {
     const DType ab = bf ? DType::kBF16 : DType::kF32;
     // Stored shapes: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k]).
     const int a_cols = ta ? m : k, b_cols = tb ? k : n;
-    Scratch a_cast = as_type(a, ab, ta ? k : m, a_cols, lda);
-    Scratch b_cast = as_type(b, ab, tb ? n : k, b_cols, ldb);
-    gemm_rowmajor(cublas_, m, n, k, alpha, ab, {a_cast.p ? a_cast.p : a.p, a_cast.p ? a_cols : lda, ta},
-                  {b_cast.p ? b_cast.p : b.p, b_cast.p ? b_cols : ldb, tb}, beta, c.p, c.dtype, ldc);
+    Buffer a_cast = as_type(a, ab, ta ? k : m, a_cols, lda);
+    Buffer b_cast = as_type(b, ab, tb ? n : k, b_cols, ldb);
+    const bool a_copied = !a_cast.empty(), b_copied = !b_cast.empty();
+    gemm_rowmajor(cublas_, m, n, k, alpha, ab, {a_copied ? raw(a_cast) : a.p, a_copied ? a_cols : lda, ta},
+                  {b_copied ? raw(b_cast) : b.p, b_copied ? b_cols : ldb, tb}, beta, c.p, c.dtype, ldc);
   }
 
   void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) override {
@@ -225,23 +226,23 @@ class CudaBackend final : public Backend {
   void attention_forward(const AttentionShape& s, ConstTypedPtr q, ConstTypedPtr k, ConstTypedPtr v, TypedPtr out,
                          float* lse) override {
     const AttentionArgs a = attention_args(s);
-    Scratch ws(*this, attention_forward_workspace_bytes(a));
+    Buffer ws = scratch(attention_forward_workspace_bytes(a));
     with_type(out, [&](auto* o) {
       using T = std::remove_pointer_t<decltype(o)>;
       cuda::attention_forward(a, static_cast<const T*>(q.p), static_cast<const T*>(k.p), static_cast<const T*>(v.p), o,
-                              lse, ws.p, stream_);
+                              lse, raw(ws), stream_);
     });
   }
   void attention_backward(const AttentionShape& s, ConstTypedPtr dout, ConstTypedPtr q, ConstTypedPtr k,
                           ConstTypedPtr v, ConstTypedPtr out, const float* lse, TypedPtr dq, TypedPtr dk,
                           TypedPtr dv) override {
     const AttentionArgs a = attention_args(s);
-    Scratch ws(*this, attention_backward_workspace_bytes(a));
+    Buffer ws = scratch(attention_backward_workspace_bytes(a));
     with_type(dq, [&](auto* dqp) {
       using T = std::remove_pointer_t<decltype(dqp)>;
       cuda::attention_backward(a, static_cast<const T*>(dout.p), static_cast<const T*>(q.p), static_cast<const T*>(k.p),
                                static_cast<const T*>(v.p), static_cast<const T*>(out.p), lse, dqp,
-                               static_cast<T*>(dk.p), static_cast<T*>(dv.p), ws.p, stream_);
+                               static_cast<T*>(dk.p), static_cast<T*>(dv.p), raw(ws), stream_);
     });
   }
 
@@ -279,19 +280,19 @@ class CudaBackend final : public Backend {
     const int32_t* d_targets = upload(targets, rows);
     const size_t rows_fit = logits_chunk_bytes() / (static_cast<size_t>(vocab) * 4);
     const int chunk = static_cast<int>(std::clamp<size_t>(rows_fit, 1, static_cast<size_t>(rows)));
-    Scratch logits(*this, static_cast<size_t>(chunk) * vocab * 4);
-    Scratch dlogits(*this, dx.p ? static_cast<size_t>(chunk) * vocab * dtype_size(w.dtype) : 0);
-    Scratch lse(*this, static_cast<size_t>(chunk) * 4);
+    Buffer logits = scratch(static_cast<size_t>(chunk) * vocab * 4);
+    Buffer dlogits = scratch(dx.p ? static_cast<size_t>(chunk) * vocab * dtype_size(w.dtype) : 0);
+    Buffer lse = scratch(static_cast<size_t>(chunk) * 4);
     for (int r0 = 0; r0 < rows; r0 += chunk) {
       const int n = std::min(chunk, rows - r0);
       const size_t off = static_cast<size_t>(r0) * hidden;
       gemm(false, true, n, vocab, hidden, 1.0f, x.at(off), hidden, w, hidden, 0.0f,
-           TypedPtr(logits.p, DType::kF32), vocab);
-      float* lp = static_cast<float*>(logits.p);
-      float* lsep = static_cast<float*>(lse.p);
+           TypedPtr(raw(logits), DType::kF32), vocab);
+      float* lp = static_cast<float*>(raw(logits));
+      float* lsep = static_cast<float*>(raw(lse));
       cuda::cross_entropy_forward(lp, d_targets + r0, n, vocab, loss + r0, lsep, stream_);
       if (dx.p == nullptr) continue;
-      TypedPtr dl(dlogits.p, w.dtype);
+      TypedPtr dl(raw(dlogits), w.dtype);
       with_type(dl, [&](auto* g) { cuda::cross_entropy_backward(lp, d_targets + r0, nullptr, lsep, n, vocab, g, stream_); });
       gemm(false, false, n, hidden, vocab, 1.0f, dl, vocab, w, hidden, 0.0f, dx.at(off), hidden);
     }
@@ -306,33 +307,24 @@ class CudaBackend final : public Backend {
   void raw_free(void* p) override { pool_.free(p); }
 
  private:
-  // Pool memory for the duration of one op (stream order makes reuse by the next op safe).
-  struct Scratch {
-    Scratch(CudaBackend& b, size_t bytes) : backend(&b), p(bytes ? b.pool_.allocate(bytes) : nullptr) {
-      if (bytes && p == nullptr) throw std::bad_alloc();
-    }
-    ~Scratch() { backend->pool_.free(p); }
-    Scratch(Scratch&& o) noexcept : backend(o.backend), p(std::exchange(o.p, nullptr)) {}
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-    Scratch& operator=(Scratch&&) = delete;
-    CudaBackend* backend;
-    void* p;
-  };
+  // Scratch for one op, counted (and capped by the memory limit) like every other buffer; stream order makes
+  // the pool's reuse of it by the next op safe.
+  Buffer scratch(size_t bytes) { return bytes ? alloc((bytes + 3) / 4, MemoryCategory::kActivations) : Buffer(); }
+  static void* raw(const Buffer& b) { return b.ptr().p; }
 
   void sync(const char* what) { check_cuda(cudaStreamSynchronize(stream_), what); }
 
   // Empty when x already has `type`; else a packed [rows, cols] copy of x in `type` (ld = cols).
-  Scratch as_type(ConstTypedPtr x, DType type, int rows, int cols, int ld) {
-    if (x.dtype == type) return Scratch(*this, 0);
-    Scratch scratch(*this, static_cast<size_t>(rows) * cols * dtype_size(type));
-    TypedPtr dst(scratch.p, type);
+  Buffer as_type(ConstTypedPtr x, DType type, int rows, int cols, int ld) {
+    if (x.dtype == type) return Buffer();
+    Buffer copy_buf = scratch(static_cast<size_t>(rows) * cols * dtype_size(type));
+    TypedPtr dst(raw(copy_buf), type);
     if (ld == cols) {
       copy(dst, x, static_cast<size_t>(rows) * cols);
     } else {
       for (int r = 0; r < rows; ++r) copy(dst.at(static_cast<size_t>(r) * cols), x.at(static_cast<size_t>(r) * ld), cols);
     }
-    return scratch;
+    return copy_buf;
   }
 
   template <typename I>
