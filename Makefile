@@ -8,6 +8,11 @@ export NX_NO_CLOUD := true
 .PHONY: help setup demo test lint typecheck services-up services-down admin-token serve agent cli migration proto \
         bench-api bench-engine bench-scheduler bench-scheduler-latency engine
 
+# V8 flags the control plane runs with (here, in docker/control-plane.Dockerfile, and in the latency benchmark):
+# a 64 MiB young generation keeps a 10,000-job scheduling round's short-lived objects out of frequent scavenges,
+# which were its latency tail (p99 55-77 ms with V8's default, 36-42 ms with this; libs/scheduler/README.md).
+CONTROL_PLANE_NODE_FLAGS := --max-semi-space-size=64
+
 help:
 	@echo "make demo     - the main job end to end: stack + agent up, 3 jobs co-trained in one engine, adapters downloaded, all stopped"
 	@echo "make test     - every test (generated code, typecheck, lint, unit, engine, engine vs HF+PEFT, integration + end to end)"
@@ -40,7 +45,7 @@ services-down:
 	@scripts/services.sh stop
 
 serve: setup services-up
-	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/main.ts
+	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node $(CONTROL_PLANE_NODE_FLAGS) -r @swc-node/register apps/control-plane/src/main.ts
 
 admin-token: setup services-up
 	@eval "$$(scripts/services.sh env | sed 's/^/export /')" && node -r @swc-node/register apps/control-plane/src/cli/bootstrap-admin.ts $(ARGS)
@@ -71,4 +76,4 @@ bench-scheduler: setup
 	@node -r @swc-node/register libs/scheduler/bench/scheduler.bench.ts
 
 bench-scheduler-latency: setup
-	@node -r @swc-node/register libs/scheduler/bench/latency.bench.ts
+	@node $(CONTROL_PLANE_NODE_FLAGS) -r @swc-node/register libs/scheduler/bench/latency.bench.ts

@@ -1,7 +1,7 @@
 /**
  * One decision round of Grove's policy with 10,000 queued jobs on 256 GPUs (32 nodes × 8 H100s, busy), repeated:
  * 20 warm-up rounds, then 100 measured.
- *   node -r @swc-node/register libs/scheduler/bench/latency.bench.ts
+ *   make bench-scheduler-latency   (node --max-semi-space-size=64, as the control plane runs: see the Makefile)
  * Prints p50/p99 per round; the last line is JSON. Target: p99 ≤ 50 ms.
  */
 import { cpus, loadavg } from 'node:os';
@@ -125,6 +125,7 @@ function main(): void {
       round_cpu_ms_p99: Math.round(cpuP99 * 100) / 100,
       target_ms: 50,
       cores: cpus().length,
+      node_flags: process.execArgv.filter((a) => a.startsWith('--max-')).join(' '),
       load_average_1m: Math.round(loadAtStart * 100) / 100,
       meets_target: p99 <= 50,
     }),

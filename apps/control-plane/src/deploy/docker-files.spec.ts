@@ -146,10 +146,20 @@ describe('docker/', () => {
       expect(existsSync(join(ROOT, build.dockerfile))).toBe(true);
       const sources = dockerfile.copies.filter((c) => c.from === null).flatMap((c) => c.sources);
       expect(sources.filter((s) => !existsSync(join(ROOT, s)))).toEqual([]);
-      expect(dockerfile.cmd).toEqual(['node', '-r', '@swc-node/register', entrypoint]);
+      const [node, ...args] = dockerfile.cmd;
+      expect(node).toBe('node');
+      expect(args.slice(-3)).toEqual(['-r', '@swc-node/register', entrypoint]);
+      expect(args.slice(0, -3).filter((a) => !a.startsWith('--'))).toEqual([]); // only V8/Node flags before it
       expect(existsSync(join(ROOT, entrypoint))).toBe(true);
       expect(dockerfile.stages.at(-1)).not.toMatch(/ AS /i); // the last stage is the image
     });
+  });
+
+  it('control plane: the image runs Node with the same flags as `make serve` and the latency benchmark', () => {
+    const makefile = readFileSync(join(ROOT, 'Makefile'), 'utf8');
+    const flags = /^CONTROL_PLANE_NODE_FLAGS := (.*)$/m.exec(makefile)?.[1].trim().split(/\s+/) ?? [];
+    expect(flags.length).toBeGreaterThan(0);
+    expect(parseDockerfile('docker/control-plane.Dockerfile').cmd.slice(1, 1 + flags.length)).toEqual(flags);
   });
 
   it('control plane: its compose environment passes the real config loader, and the image checks /healthz', () => {
