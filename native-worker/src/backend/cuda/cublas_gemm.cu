@@ -1,5 +1,6 @@
 #include "backend/cuda/cublas_gemm.h"
 
+#include <new>
 #include <string>
 
 namespace grove::cuda {
@@ -16,6 +17,9 @@ void gemm_rowmajor(cublasHandle_t handle, int m, int n, int k, float alpha, DTyp
   const cublasStatus_t s = cublasGemmEx(handle, b.trans ? CUBLAS_OP_T : CUBLAS_OP_N, a.trans ? CUBLAS_OP_T : CUBLAS_OP_N,
                                         n, m, k, &alpha, b.p, cuda_type(ab_type), b.ld, a.p, cuda_type(ab_type), a.ld,
                                         &beta, c, cuda_type(c_type), ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  // Out of device memory for cuBLAS's workspace is an OOM like any other allocation: the engine fails or requeues
+  // the job that caused it instead of treating it as a device fault.
+  if (s == CUBLAS_STATUS_ALLOC_FAILED) throw std::bad_alloc();
   if (s != CUBLAS_STATUS_SUCCESS) {
     throw CudaError("gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + " (" +
                     dtype_name(ab_type) + " -> " + dtype_name(c_type) + "): cuBLAS status " +
