@@ -114,6 +114,7 @@ grove::TokenData sequences(int count, int len, int vocab, uint64_t seed) {
 }
 
 json run_config(grove::Backend& backend, const grove::Model& model, const std::string& dir, int jobs, int seq) {
+  backend.release_cached_memory();  // so device memory in use counts this run's blocks, not earlier runs' cache
   grove::Engine engine(backend, model);
   for (int j = 0; j < jobs; ++j) {
     const std::string tokens = dir + "/seq" + std::to_string(seq) + "-" + std::to_string(j) + ".gtok";

@@ -75,6 +75,8 @@ class Backend {
   void set_memory_limit(size_t bytes) { limit_ = bytes; }
   MemoryStats memory_stats() const;
   void reset_peak_memory();
+  // Returns memory a caching allocator holds but no buffer uses (between benchmark runs, or when idle).
+  virtual void release_cached_memory() {}
   // Called by the engine at the start of each step: host index arrays of the previous step are no longer valid.
   virtual void begin_step() {}
 

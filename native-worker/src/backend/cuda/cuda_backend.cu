@@ -67,6 +67,7 @@ class CudaBackend final : public Backend {
   DType weight_dtype() const override { return DType::kBF16; }
   DType activation_dtype() const override { return DType::kBF16; }
   void begin_step() override { index_cache_.clear(); }
+  void release_cached_memory() override { pool_.release_cached(); }
 
   Status check_model(const ModelConfig& c) const override {
     AttentionArgs a;
