@@ -12,8 +12,11 @@ get_filename_component(_grove_repo_root "${CMAKE_CURRENT_LIST_DIR}/../../../.." 
 if(NOT GROVE_CUBLAS_ROOT)
   # Re-evaluated on every configure until found, so a venv created after the first configure is picked up.
   file(GLOB _grove_venv_cu13 "${_grove_repo_root}/.venv/lib/python3*/site-packages/nvidia/cu13")
-  list(SORT _grove_venv_cu13)
-  list(GET _grove_venv_cu13 -1 _grove_venv_cu13_last)
+  set(_grove_venv_cu13_last "")
+  if(_grove_venv_cu13)  # no venv yet (a fresh clone before setup-venv.sh): no default, AUTO then skips grove_cuda
+    list(SORT _grove_venv_cu13)
+    list(GET _grove_venv_cu13 -1 _grove_venv_cu13_last)
+  endif()
   set(GROVE_CUBLAS_ROOT "${_grove_venv_cu13_last}" CACHE PATH
       "cuBLAS headers (include/) and libraries (lib/) to use when the CUDA toolkit has no cuBLAS" FORCE)
 endif()
