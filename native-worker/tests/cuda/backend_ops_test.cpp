@@ -34,6 +34,19 @@ double norm_err(const std::vector<float>& got, const std::vector<float>& want) {
   return num / std::max(den, 1e-30);
 }
 
+// Packed causal attention over the sequences `seq_starts` delimits (scale 1/4).
+AttentionShape attention_shape(const std::vector<int32_t>& seq_starts, int heads, int kv_heads, int head_dim) {
+  AttentionShape shape;
+  shape.tokens = seq_starts.back();
+  shape.num_heads = heads;
+  shape.num_kv_heads = kv_heads;
+  shape.head_dim = head_dim;
+  shape.scale = 0.25f;
+  shape.seq_starts = seq_starts.data();
+  shape.num_seqs = static_cast<int>(seq_starts.size()) - 1;
+  return shape;
+}
+
 class BackendOps : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -171,14 +184,7 @@ TEST_F(BackendOps, NormRopeAttentionThroughTheInterface) {
   auto x = round_bf16(random_floats(static_cast<size_t>(T) * H, -1, 1, 41));
   auto nw = round_bf16(random_floats(H, 0.5f, 1.5f, 42));
   auto kvx = round_bf16(random_floats(static_cast<size_t>(T) * kv * D, -1, 1, 43));
-  AttentionShape shape;
-  shape.tokens = T;
-  shape.num_heads = heads;
-  shape.num_kv_heads = kv;
-  shape.head_dim = D;
-  shape.scale = 0.25f;
-  shape.seq_starts = seq_starts.data();
-  shape.num_seqs = 3;
+  const AttentionShape shape = attention_shape(seq_starts, heads, kv, D);
   std::vector<float> want, got;
   for (Backend* be : {cpu.get(), gpu.get()}) {
     const DType act = be == gpu.get() ? DType::kBF16 : DType::kF32;
@@ -199,14 +205,7 @@ TEST_F(BackendOps, NormRopeAttentionThroughTheInterface) {
 TEST_F(BackendOps, BackwardOpsThroughTheInterface) {
   const int T = 21, heads = 4, kv = 2, D = 16, H = heads * D, I = 48;
   const std::vector<int32_t> seq_starts = {0, 7, 8, 21};
-  AttentionShape shape;
-  shape.tokens = T;
-  shape.num_heads = heads;
-  shape.num_kv_heads = kv;
-  shape.head_dim = D;
-  shape.scale = 0.25f;
-  shape.seq_starts = seq_starts.data();
-  shape.num_seqs = 3;
+  const AttentionShape shape = attention_shape(seq_starts, heads, kv, D);
   auto q = round_bf16(random_floats(static_cast<size_t>(T) * H, -1, 1, 51));
   auto k = round_bf16(random_floats(static_cast<size_t>(T) * kv * D, -1, 1, 52));
   auto v = round_bf16(random_floats(static_cast<size_t>(T) * kv * D, -1, 1, 53));

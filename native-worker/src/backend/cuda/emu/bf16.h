@@ -9,17 +9,17 @@
 
 namespace grove::cuda::emu {
 
-inline uint32_t float_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
+// The bits of `from` read as a `To` of the same size (std::bit_cast, which C++17 users of this header lack).
+template <typename To, typename From>
+inline To bit_copy(From from) {
+  static_assert(sizeof(To) == sizeof(From), "bit_copy needs types of one size");
+  To to;
+  std::memcpy(&to, &from, sizeof to);
+  return to;
 }
 
-inline float bits_float(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+inline uint32_t float_bits(float f) { return bit_copy<uint32_t>(f); }
+inline float bits_float(uint32_t u) { return bit_copy<float>(u); }
 
 // cuda_bf16.hpp's __float2bfloat16_rn for the host, which matches the device's cvt.rn.bf16.f32.
 inline uint16_t float_to_bf16_bits(float f) {

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "backend/cuda/emu/bf16.h"
 #include "backend/cuda/emu/runtime.h"
 
 #define __global__
@@ -161,26 +162,10 @@ inline float __sinf(float x) { return sinf(x); }
 inline float __cosf(float x) { return cosf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float __saturatef(float x) { return x != x ? 0.0f : fminf(fmaxf(x, 0.0f), 1.0f); }
-inline int __float_as_int(float f) {
-  int i;
-  std::memcpy(&i, &f, sizeof i);
-  return i;
-}
-inline unsigned __float_as_uint(float f) {
-  unsigned u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-inline float __int_as_float(int i) {
-  float f;
-  std::memcpy(&f, &i, sizeof f);
-  return f;
-}
-inline float __uint_as_float(unsigned u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+inline int __float_as_int(float f) { return grove::cuda::emu::bit_copy<int>(f); }
+inline unsigned __float_as_uint(float f) { return grove::cuda::emu::bit_copy<unsigned>(f); }
+inline float __int_as_float(int i) { return grove::cuda::emu::bit_copy<float>(i); }
+inline float __uint_as_float(unsigned u) { return grove::cuda::emu::bit_copy<float>(u); }
 template <typename T>
 T __ldg(const T* p) {
   return *p;
