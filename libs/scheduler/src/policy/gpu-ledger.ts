@@ -115,14 +115,14 @@ export class LedgerGpu {
    * the policy lets join). It leaves first, so: it runs s steps of the bigger fused step τ', and every job here is
    * delayed by s·(τ' − τ); afterwards the set is as before. O(1), no allocation.
    */
-  joinCostShortest(job: JobShape & { readonly remainingTokens: number }): number {
+  joinCostShortest(job: JobShape & { readonly remainingTokens: number }): { completion: number; busyExtension: number } {
     let fused = 0;
     for (const j of this.jobs) fused += j.microBatchTokens;
     const k = this.jobs.length;
     const steps = job.remainingTokens / job.microBatchTokens;
     const before = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused, k);
     const after = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused + job.microBatchTokens, k + 1);
-    return steps * after + k * steps * (after - before);
+    return { completion: steps * after + k * steps * (after - before), busyExtension: steps * (after - before) };
   }
 
   /** Σ predicted remaining completion time of a hypothetical job set on this GPU (one base model). */

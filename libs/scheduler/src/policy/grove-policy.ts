@@ -27,6 +27,12 @@ export interface GrovePolicyConfig {
   readonly srptPreemptionRatio: number;
   /** What a preemption costs its victim beyond the wait: checkpoint, reload, adapter restart (seconds). */
   readonly preemptionOverheadSeconds: number;
+  /**
+   * Weight of the queue behind a job in its cost: each option is charged backlogWeight × (runnable jobs ranked after
+   * it / its eligible GPUs) × the GPU-seconds it uses, so co-training (fewer GPU-seconds per job) wins when a queue
+   * waits. 1 is the fluid estimate; 0 compares only the jobs an option touches.
+   */
+  readonly backlogWeight: number;
 }
 
 export const defaultGroveConfig: GrovePolicyConfig = {
@@ -37,6 +43,7 @@ export const defaultGroveConfig: GrovePolicyConfig = {
   maxPreemptionSearchesPerRound: 32,
   srptPreemptionRatio: 4,
   preemptionOverheadSeconds: 60,
+  backlogWeight: 1,
 };
 
 /** Where a job could start this round without preempting anyone, and what it would cost. */
@@ -86,8 +93,12 @@ export class GrovePolicy implements SchedulingPolicy {
     let higherBlocked = 0;
     let lastClass = Number.NaN;
     let searches = this.config.maxPreemptionSearchesPerRound;
+    // Runnable jobs ranked after each candidate: the GPU time a choice uses delays each of them.
+    const behindAfter = new Int32Array(candidates.length + 1);
+    for (let i = candidates.length - 1; i >= 0; i--) behindAfter[i] = behindAfter[i + 1] + (candidates[i].eligibility.reason ? 0 : 1);
 
-    for (const c of candidates) {
+    for (let ci = 0; ci < candidates.length; ci++) {
+      const c = candidates[ci];
       if (c.effectiveClass !== lastClass) {
         higherBlocked = blocked.length;
         lastClass = c.effectiveClass;
@@ -97,7 +108,9 @@ export class GrovePolicy implements SchedulingPolicy {
         continue;
       }
       const job = c.job;
-      const options = this.placementOptions(c, job, gpus, index, now);
+      // Each GPU-second this job takes delays every runnable job behind it by about 1/m s (m eligible GPUs).
+      const backlog = (this.config.backlogWeight * behindAfter[ci + 1]) / Math.max(1, c.eligibility.gpus.length);
+      const options = this.placementOptions(c, job, gpus, index, now, backlog);
       if (options.idle) {
         this.start(options.idle, c, now, starts, index);
         continue;
@@ -114,12 +127,12 @@ export class GrovePolicy implements SchedulingPolicy {
         const limits = c.effectiveClass === AGED_CLASS ? { ...this.config, maxPreemptionsPerJob: Infinity } : this.config;
         plan = findPreemptionPlan(c, gpus, now, limits, (victim) => this.outranks(c, victim, gpus));
       }
-      const preemptCost = plan ? this.preemptionCost(plan, job, now) : Infinity;
+      const preemptCost = plan ? this.preemptionCost(plan, job, now) + backlog * (c.soloSeconds + this.config.preemptionOverheadSeconds) : Infinity;
       const sharedCost = options.shared?.cost ?? Infinity;
       const mustStart = c.effectiveClass === AGED_CLASS || (plan?.victims.some((v) => v.priority < c.job.priority) ?? false);
       // Waiting for the (blocked-ahead)-th GPU to drain, then running alone.
       const drainAt = index.kthDrain(blocked.length);
-      const waitCost = mustStart ? Infinity : Math.max(0, drainAt - now) + c.soloSeconds;
+      const waitCost = mustStart ? Infinity : Math.max(0, drainAt - now) + c.soloSeconds + backlog * c.soloSeconds;
 
       if (options.shared && sharedCost <= preemptCost && sharedCost <= waitCost) {
         this.start(options.shared.gpu, c, now, starts, index);
@@ -194,7 +207,14 @@ export class GrovePolicy implements SchedulingPolicy {
    * at least 1/JOIN_STEPS_RATIO of its steps left, so co-location never makes a much shorter job wait on a long one
    * and SRPT's order holds, while jobs of similar length (a burst of related fine-tunes) co-train.
    */
-  private placementOptions(c: Candidate, job: QueuedJob, gpus: readonly LedgerGpu[], index: RoundIndex, now: number): PlacementOptions {
+  private placementOptions(
+    c: Candidate,
+    job: QueuedJob,
+    gpus: readonly LedgerGpu[],
+    index: RoundIndex,
+    now: number,
+    backlog: number,
+  ): PlacementOptions {
     const base = job.baseModel;
     const mask = index.mask(c.eligibility);
     let soloNeeded = Infinity;
@@ -250,7 +270,14 @@ export class GrovePolicy implements SchedulingPolicy {
         continue;
       }
       // Joining as the shortest job has an O(1) cost; outliving a job there re-predicts the whole set.
-      const cost = g.minRemainingSteps() >= steps ? g.joinCostShortest(job) : g.completionSecondsOf([...g.jobs, toLedgerJob(job, now)]) - g.completionSeconds();
+      let cost: number;
+      if (g.minRemainingSteps() >= steps) {
+        const join = g.joinCostShortest(job);
+        cost = join.completion + backlog * join.busyExtension;
+      } else {
+        const withJob = [...g.jobs, toLedgerJob(job, now)];
+        cost = g.completionSecondsOf(withJob) - g.completionSeconds() + backlog * (Math.max(...g.finishTimesOf(withJob)) - g.drainAt());
+      }
       if (!shared || cost < shared.cost) shared = { gpu: g, cost };
     }
     return { shared, reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
@@ -317,6 +344,7 @@ function checkConfig(c: GrovePolicyConfig): void {
   }
   if (!(c.srptPreemptionRatio >= 0)) bad('srptPreemptionRatio', '≥ 0 (0 disables same-class preemption)');
   if (!(c.preemptionOverheadSeconds >= 0)) bad('preemptionOverheadSeconds', '≥ 0');
+  if (!(c.backlogWeight >= 0)) bad('backlogWeight', '≥ 0 (0 ignores the queue behind)');
 }
 
 function remainingSteps(job: { readonly remainingTokens: number; readonly microBatchTokens: number }): number {
