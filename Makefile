@@ -6,7 +6,7 @@ export NX_DAEMON := false
 export NX_NO_CLOUD := true
 
 .PHONY: help setup demo test lint typecheck services-up services-down admin-token serve agent cli migration proto \
-        bench-api bench-engine bench-scheduler bench-scheduler-latency engine
+        bench-api bench-engine bench-scheduler bench-scheduler-latency calibrate-engine engine
 
 # V8 flags the control plane runs with (here, in docker/control-plane.Dockerfile, and in the latency benchmark):
 # a 64 MiB young generation keeps a 10,000-job scheduling round's short-lived objects out of frequent scavenges,
@@ -21,7 +21,7 @@ help:
 	@echo "make agent    - run a worker agent (needs GROVE_GRPC_URL, GROVE_API_URL, GROVE_JOIN_TOKEN, GROVE_MODELS_DIR, GROVE_WORK_DIR)"
 	@echo "make proto    - regenerate libs/proto from proto/"
 	@echo "make cli ARGS='jobs list' - the grove CLI (or call apps/cli/bin/grove; docs/ci.md)"
-	@echo "make bench-api | bench-engine | bench-scheduler | bench-scheduler-latency"
+	@echo "make bench-api | bench-engine | bench-scheduler | bench-scheduler-latency | calibrate-engine"
 
 setup:
 	@scripts/setup-node.sh
@@ -71,6 +71,10 @@ bench-api:
 
 bench-engine:
 	@native-worker/scripts/bench.sh
+
+# Measures the engine (CPU backend; EMULATED=1 adds the CUDA backend's layout) and fits the scheduler's coefficients.
+calibrate-engine: setup
+	@native-worker/scripts/calibrate.sh $(if $(EMULATED),--emulated)
 
 bench-scheduler: setup
 	@node -r @swc-node/register libs/scheduler/bench/scheduler.bench.ts

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one script for a GPU machine (docs/cuda-backend.md): runs the CUDA backend's tests (every kernel against the
 # CPU reference, the backend's ops, a whole training step against the CPU backend, fused == alone), then the
-# benchmark side by side with HF transformers + PEFT, and prints a table and a last JSON line.
+# benchmark side by side with HF transformers + PEFT, the engine runs the scheduler's calibration is fitted from
+# (calibrate.json), and prints a table and a last JSON line.
 #   On the GPU machine, from the repo root, after scripts/gpu-build.sh here:
 #     bash native-worker/scripts/gpu-check.sh            (carry native-worker/build-gpu/bundle.tar.xz)
 #   Here, without a GPU: bash native-worker/scripts/gpu-check.sh --dry-run
@@ -20,13 +21,15 @@ failures=0
 
 if (( dry )); then
   bin="$root/build/tests/cuda"; bench="$root/build/bench/grove-cuda-bench-emu"; suffix=_emu
+  calibrate="$root/build/bench/grove-calibrate-emu"; calibrate_args=(--shapes tiny)
   python="$repo/.venv/bin/python"; hf_args=(--device cpu --shapes tiny --seqs 64,128); bench_args=(--shapes tiny --seqs 64,128)
-  cmake --build "$root/build" -j2 --target grove-cuda-bench-emu $(cd "$root/tests/cuda" && ls *_test.cpp | sed 's/\.cpp$/_emu/') >/dev/null || exit 1
+  cmake --build "$root/build" -j2 --target grove-cuda-bench-emu grove-calibrate-emu $(cd "$root/tests/cuda" && ls *_test.cpp | sed 's/\.cpp$/_emu/') >/dev/null || exit 1
 else
   work=/tmp/grove-gpu
   rm -rf "$work" && mkdir -p "$work"
   tar -C "$work" -xJf "$root/build-gpu/bundle.tar.xz" || exit 1
   bin="$work/bin"; bench="$work/bin/grove-cuda-bench-gpu"; suffix=_gpu; python=python3
+  calibrate="$work/bin/grove-calibrate-gpu"; calibrate_args=(--shapes gpu)
   hf_args=(); bench_args=()
   # cuBLAS 13 is too big to carry: use the device image's (PyTorch's nvidia-cublas wheel, or the CUDA toolkit).
   cublas_dir="$(python3 - <<'PY'
@@ -62,6 +65,9 @@ stamp "HF PEFT: 4 separate processes"
 if (( dry )); then sep_args=(--device cpu --shapes tiny --seqs 64); else sep_args=(--shapes llama2-7b --seqs 512); fi
 PYTHONUNBUFFERED=1 "$python" "$root/bench/hf_peft_bench.py" separate --k 4 "${sep_args[@]}" --out "$out/hf_separate.json" \
   2>"$out/hf_separate.err" || { stamp "HF separate failed"; tail -5 "$out/hf_separate.err"; }
+stamp "engine measurements for the scheduler's calibration (libs/scheduler/README.md)"
+timeout 150 "$calibrate" "${calibrate_args[@]}" --out "$out/calibrate.json" >"$out/calibrate.txt" 2>&1 \
+  || { stamp "calibration runs failed or timed out"; tail -3 "$out/calibrate.txt"; }
 stamp "report"
 "$python" "$root/bench/gpu_report.py" "$out/grove.json" "$out/hf_single.json" "$out/hf_separate.json" | tee "$out/report.txt"
 stamp "done: $failures failing test binaries"

@@ -1,4 +1,5 @@
 export * from './calibration/calibration';
+export * from './calibration/engine-runs';
 export * from './calibration/load-default-calibration';
 export * from './errors';
 export * from './fit/ridge-least-squares';

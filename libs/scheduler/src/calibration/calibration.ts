@@ -20,11 +20,20 @@ const memorySchema = z.object({
   loraTargets: z.array(loraTargetSchema).min(1),
   /** fp32 parameter, gradient, AdamW m and v: 4 copies × 4 bytes. */
   loraStateBytesPerParam: z.number().positive(),
-  /** Saved activations per token per layer = dtypeBytes·(hidden·hiddenFactor + intermediate·intermediateFactor). */
+  /**
+   * Activations the engine keeps per token per layer, in elements of dtypeBytes: hidden-wide (layer input, both norm
+   * outputs, the residual sum, q and the attention output: 6), key/value-wide (k, v: 2) and intermediate-wide (gate,
+   * up, SwiGLU: 3). fp32 row statistics (two rstd, one log-sum-exp per head) and each LoRA's x·A (rank fp32 values
+   * per target) are counted exactly, not through these factors.
+   */
   activationHiddenFactor: z.number().nonnegative(),
+  activationKvFactor: z.number().nonnegative(),
   activationIntermediateFactor: z.number().nonnegative(),
-  /** Logits and their fp32 softmax copy per token per vocabulary entry. */
-  logitsBytesPerTokenPerVocab: z.number().nonnegative(),
+  /** Per token outside the saved layers (one layer's backward gradients, the head's rows), in elements. */
+  transientHiddenFactor: z.number().nonnegative(),
+  transientIntermediateFactor: z.number().nonnegative(),
+  /** Once per engine process: the language-model head's fp32 logits are computed in chunks of at most this. */
+  logitsChunkBytes: z.number().nonnegative(),
   /** 1 when attention scores are materialised (B·heads·L² per layer), 0 for fused (flash-style) attention. */
   attentionScoresFactor: z.number().nonnegative(),
   marginFraction: z.number().min(0).max(0.5),

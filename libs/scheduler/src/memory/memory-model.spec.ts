@@ -16,7 +16,7 @@ describe(MemoryModel.name, () => {
     expect(countLoraParams(calibration.models['llama-3.1-8b'], 16, ['q', 'k', 'v', 'o'])).toBe(32 * 16 * 26624);
   });
 
-  it('counts the base weights once per GPU and every job on top', () => {
+  it('counts the base weights and the logits chunk once per GPU and every job on top', () => {
     const sut = new MemoryModel(calibration);
     const job = { baseModel: 'llama-3.1-8b', microBatchTokens: 2048, seqLen: 1024, loraRank: 16 };
 
@@ -24,7 +24,8 @@ describe(MemoryModel.name, () => {
     const two = sut.predictPeak(H100, [job, job]);
 
     expect(two - one).toBeCloseTo(sut.analyticJobBytes(job), 0);
-    expect(one - sut.analyticJobBytes(job)).toBe(calibration.memory.contextBytes + sut.analyticBaseBytes('llama-3.1-8b'));
+    const { contextBytes, logitsChunkBytes } = calibration.memory;
+    expect(one - sut.analyticJobBytes(job)).toBe(contextBytes + sut.analyticBaseBytes('llama-3.1-8b') + logitsChunkBytes);
     expect(sut.analyticBaseBytes('llama-3.1-8b') / GIB).toBeCloseTo(14.96, 1);
   });
 

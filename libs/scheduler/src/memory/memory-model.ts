@@ -10,8 +10,13 @@ const GIB = 1024 ** 3;
 interface JobCoefficients {
   readonly loraBytesPerRank: number;
   readonly bytesPerToken: number;
+  /** Activation bytes per token per unit of LoRA rank (each target's x·A, fp32, in every layer). */
+  readonly bytesPerTokenRank: number;
   readonly bytesPerTokenSeqLen: number;
 }
+
+/** fp32: row statistics and LoRA intermediates are kept in fp32 whatever the activation type. */
+const FP32_BYTES = 4;
 
 export interface MemoryModelOptions {
   /** Ridge penalty of the correction fit, in GiB² units. */
@@ -69,15 +74,20 @@ export class MemoryModel {
   }
 
   /**
-   * One job's LoRA parameters, gradients and AdamW states plus its activations:
+   * One job's LoRA parameters, gradients and AdamW states plus its activations (README, "Memory model"):
    *   r·Σ_targets(d_in + d_out)·layers·stateBytes
-   *   + B·L·(layers·dtype·(a_h·hidden + a_i·intermediate) + vocab·logitsBytes)
+   *   + B·L·layers·(dtype·(a_h·hidden + a_kv·kvWidth + a_i·intermediate) + 4·(heads + 2) + 4·r·targets)
+   *   + B·L·dtype·(t_h·hidden + t_i·intermediate)
    *   + B·L²·heads·layers·dtype·attentionScoresFactor
    */
   analyticJobBytes(job: JobShape): number {
     const k = this.coefficientsFor(job.baseModel);
     const tokens = job.microBatchTokens;
-    return job.loraRank * k.loraBytesPerRank + tokens * k.bytesPerToken + tokens * job.seqLen * k.bytesPerTokenSeqLen;
+    return (
+      job.loraRank * k.loraBytesPerRank +
+      tokens * (k.bytesPerToken + job.loraRank * k.bytesPerTokenRank) +
+      tokens * job.seqLen * k.bytesPerTokenSeqLen
+    );
   }
 
   private coefficientsFor(baseModel: string): JobCoefficients {
@@ -85,11 +95,18 @@ export class MemoryModel {
     if (!k) {
       const m = this.calibration.memory;
       const c = this.config(baseModel);
+      const kvWidth = (c.hiddenSize / c.numHeads) * c.numKvHeads;
       const perTokenPerLayer =
-        c.dtypeBytes * (m.activationHiddenFactor * c.hiddenSize + m.activationIntermediateFactor * c.intermediateSize);
+        c.dtypeBytes *
+          (m.activationHiddenFactor * c.hiddenSize +
+            m.activationKvFactor * kvWidth +
+            m.activationIntermediateFactor * c.intermediateSize) +
+        FP32_BYTES * (c.numHeads + 2);
+      const transient = c.dtypeBytes * (m.transientHiddenFactor * c.hiddenSize + m.transientIntermediateFactor * c.intermediateSize);
       k = {
         loraBytesPerRank: countLoraParams(c, 1, m.loraTargets) * m.loraStateBytesPerParam,
-        bytesPerToken: c.numLayers * perTokenPerLayer + c.vocabSize * m.logitsBytesPerTokenPerVocab,
+        bytesPerToken: c.numLayers * perTokenPerLayer + transient,
+        bytesPerTokenRank: c.numLayers * m.loraTargets.length * FP32_BYTES,
         bytesPerTokenSeqLen: m.attentionScoresFactor * c.numHeads * c.numLayers * c.dtypeBytes,
       };
       this.jobCoefficients.set(baseModel, k);
@@ -124,10 +141,14 @@ export class MemoryModel {
     return Object.hasOwn(this.calibration.gpuTypes, gpuType) ? this.calibration.gpuTypes[gpuType] : undefined;
   }
 
-  /** Fixed part of a GPU hosting `baseModel`: context, base weights and the fitted β0. */
+  /** Fixed part of a GPU hosting `baseModel`: context, base weights, the head's logits chunk and the fitted β0. */
   baselineBytes(gpuType: string, baseModel: string): number {
     const theta = this.fit(gpuType, baseModel)?.coefficients();
-    return this.contextBytes(gpuType) + this.analyticBaseBytes(baseModel) + (theta ? theta[0] * GIB : 0);
+    return this.analyticProcessBytes(gpuType, baseModel) + (theta ? theta[0] * GIB : 0);
+  }
+
+  private analyticProcessBytes(gpuType: string, baseModel: string): number {
+    return this.contextBytes(gpuType) + this.analyticBaseBytes(baseModel) + this.calibration.memory.logitsChunkBytes;
   }
 
   /** What adding `job` to an engine process adds to its peak, fitted correction included. */
@@ -170,10 +191,7 @@ export class MemoryModel {
   /** Feeds one measured peak of an engine process (all jobs on the GPU share its base model). */
   observePeak(gpuType: string, jobs: readonly JobShape[], measuredBytes: number, weight = 1): void {
     const baseModel = singleBaseModel(jobs);
-    const analytic =
-      this.contextBytes(gpuType) +
-      this.analyticBaseBytes(baseModel) +
-      jobs.reduce((s, j) => s + this.analyticJobBytes(j), 0);
+    const analytic = this.analyticProcessBytes(gpuType, baseModel) + jobs.reduce((s, j) => s + this.analyticJobBytes(j), 0);
     this.fitFor(gpuType, baseModel).add(features(jobs), (measuredBytes - analytic) / GIB, weight);
   }
 

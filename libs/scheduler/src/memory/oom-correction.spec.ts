@@ -42,7 +42,7 @@ describe(MemoryModel.name, () => {
     it('finishes every job although the real peak is far above the prediction', () => {
       const understated = {
         ...calibration,
-        simulatedTruth: { ...calibration.simulatedTruth, memoryExtraBytesPerToken: 8_000_000 },
+        simulatedTruth: { ...calibration.simulatedTruth, memoryExtraBytesPerToken: 10_000_000 },
       };
       const lines = [
         { type: 'cluster', nodes: [{ id: 'n1', gpuType: 'h100-80gb', gpus: 1 }] },
