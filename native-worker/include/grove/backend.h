@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -77,6 +78,10 @@ class Backend {
   void reset_peak_memory();
   // Returns memory a caching allocator holds but no buffer uses (between benchmark runs, or when idle).
   virtual void release_cached_memory() {}
+  // Bytes in use on the backend's device as the device reports them: buffers, the allocator's cached blocks, the
+  // runtime context and libraries' workspaces, i.e. what a scheduler must fit in the GPU. Device-wide (Grove runs
+  // one engine per GPU). Empty for a backend without a device (the CPU): its buffers are all there is.
+  virtual std::optional<size_t> device_used_bytes() const { return std::nullopt; }
   // Called by the engine at the start of each step: host index arrays of the previous step are no longer valid.
   virtual void begin_step() {}
 

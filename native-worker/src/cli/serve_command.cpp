@@ -83,7 +83,7 @@ class Server {
     if (name == "status") {
       ordered_json jobs = ordered_json::array();
       for (const auto& s : engine_.status()) jobs.push_back({{"id", s.job_id}, {"step", s.step}, {"steps", s.steps}});
-      emit({{"event", "status"}, {"jobs", jobs}, {"memory", memory_json(backend_.memory_stats())}});
+      emit({{"event", "status"}, {"jobs", jobs}, {"memory", memory_json(backend_)}});
       return true;
     }
     if (name == "shutdown") return false;
@@ -93,7 +93,7 @@ class Server {
 
   void step() {
     StepReport r = engine_.step();
-    const MemoryStats mem = backend_.memory_stats();
+    const nlohmann::ordered_json mem = memory_json(backend_);
     for (const auto& e : r.steps) emit(step_event(e, mem));
     for (const auto& c : r.checkpoints) emit(checkpointed_event(c));
     for (const auto& f : r.finished) emit(job_finished_event(f));
@@ -117,7 +117,7 @@ class Server {
       return true;
     }
     checkpoint_dirs_[spec.value().id] = spec.value().checkpoint_dir;
-    emit({{"event", "job_added"}, {"id", spec.value().id}, {"memory", memory_json(backend_.memory_stats())}});
+    emit({{"event", "job_added"}, {"id", spec.value().id}, {"memory", memory_json(backend_)}});
     return true;
   }
 
@@ -170,7 +170,7 @@ int serve_command(const std::vector<std::string>& args) {
     while (std::getline(std::cin, line)) queue.push(line);
     queue.push(R"({"cmd":"shutdown"})");
   }).detach();
-  emit({{"event", "ready"}, {"model", model_dir}, {"memory", memory_json(backend->memory_stats())}});
+  emit({{"event", "ready"}, {"model", model_dir}, {"memory", memory_json(*backend)}});
   for (;;) {
     std::string line;
     bool running = true;

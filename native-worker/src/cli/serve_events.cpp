@@ -13,14 +13,16 @@ nlohmann::ordered_json by_category(const std::array<size_t, kMemoryCategoryCount
 }
 }  // namespace
 
-nlohmann::ordered_json memory_json(const MemoryStats& stats) {
+nlohmann::ordered_json memory_json(const Backend& backend) {
+  const MemoryStats stats = backend.memory_stats();
   nlohmann::ordered_json j;
   j["current"] = by_category(stats.current, stats.current_total);
   j["peak"] = by_category(stats.peak, stats.peak_total);
+  if (const auto device = backend.device_used_bytes()) j["device_used_bytes"] = *device;
   return j;
 }
 
-nlohmann::ordered_json step_event(const StepEvent& e, const MemoryStats& stats) {
+nlohmann::ordered_json step_event(const StepEvent& e, const nlohmann::ordered_json& memory) {
   nlohmann::ordered_json j;
   j["event"] = "step";
   j["id"] = e.job_id;
@@ -31,7 +33,7 @@ nlohmann::ordered_json step_event(const StepEvent& e, const MemoryStats& stats) 
   j["tokens_per_s"] = e.metrics.tokens_per_s;
   j["grad_norm"] = e.metrics.grad_norm;
   if (e.metrics.val_loss) j["val_loss"] = *e.metrics.val_loss;  // non-finite: null
-  j["memory"] = memory_json(stats);
+  j["memory"] = memory;
   return j;
 }
 

@@ -75,7 +75,7 @@ void ModelStep::layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out) {
   const ModelConfig& c = model_.config;
   const LayerWeights& w = model_.layers[l];
   LayerCache& lc = cache_[l];
-  const int T = batch_.tokens(), H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
+  const int T = batch_.tokens(), H = c.hidden_size, D = c.head_dim;
   const int qd = c.num_heads * D, kvd = c.num_kv_heads * D;
   const float eps = static_cast<float>(c.rms_norm_eps);
   auto lin = [&](Proj p) -> LinearLora& { return linears_[l * kNumProj + static_cast<int>(p)]; };

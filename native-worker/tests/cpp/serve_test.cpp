@@ -115,6 +115,7 @@ void expect_memory(const json& mem) {
     }
     EXPECT_GT(mem[when]["base_weights"].get<int64_t>(), 0);
   }
+  EXPECT_FALSE(mem.contains("device_used_bytes")) << "the CPU backend has no device figure";
 }
 
 TEST(Serve, JobsComeAndGoOverTheLineProtocol) {

@@ -77,6 +77,21 @@ struct GemmCase {
   float beta;
 };
 
+TEST_F(BackendOps, ReportsDeviceMemoryIncludingTheAllocatorCache) {
+  EXPECT_FALSE(cpu->device_used_bytes().has_value());  // no device: the logical figures are all there is
+  const size_t before = gpu->device_used_bytes().value();
+  const size_t n = size_t{8} << 20;
+  {
+    Buffer big = gpu->alloc(n, MemoryCategory::kActivations, DType::kF32);
+    EXPECT_GE(gpu->device_used_bytes().value(), before + n * 4);
+  }
+  // Freed to the pool's cache, still held on the device until the cache is released.
+  EXPECT_GE(gpu->device_used_bytes().value(), before + n * 4);
+  EXPECT_EQ(gpu->memory_stats().current_total, 0u);
+  gpu->release_cached_memory();
+  EXPECT_LT(gpu->device_used_bytes().value(), before + n * 4);
+}
+
 TEST_F(BackendOps, GemmEveryTransposeAndTypeMix) {
   const int m = 37, n = 19, k = 45;
   const GemmCase cases[] = {

@@ -29,6 +29,12 @@ describe(parseEngineEvent.name, () => {
     });
   });
 
+  it("keeps a GPU engine's device figure", () => {
+    const onGpu = recorded.ready.replace('"peak":', '"device_used_bytes":2147483648,"peak":');
+
+    expect(parseEngineEvent(onGpu)).toMatchObject({ event: 'ready', memory: { deviceUsedBytes: 2147483648 } });
+  });
+
   it('reads a step with its throughput and gradient norm', () => {
     expect(parseEngineEvent(recorded.step)).toMatchObject({
       event: 'step', id: 'a', step: 2, loss: 5.5194077889124555, lr: 0.0001, tokens: 16, tokensPerSecond: 119232.14498628832, gradNorm: 0.06569569447300473,

@@ -11,6 +11,8 @@ export interface MemorySplit {
 export interface EngineMemory {
   current: MemorySplit;
   peak: MemorySplit;
+  /** GPU engines only: the device's memory in use (pool cache, CUDA context, workspaces included). */
+  deviceUsedBytes?: number;
 }
 
 export type EngineFailureReason = 'data_error' | 'diverged' | 'oom' | 'engine_error';
@@ -57,7 +59,11 @@ const bytes = z.number().nonnegative();
 const split = z
   .object({ base_weights: bytes, activations: bytes, adapter_optimizer: bytes, total: bytes })
   .transform((m): MemorySplit => ({ baseWeights: m.base_weights, activations: m.activations, adapterOptimizer: m.adapter_optimizer, total: m.total }));
-const memory = z.object({ current: split, peak: split });
+const memory = z
+  .object({ current: split, peak: split, device_used_bytes: bytes.optional() })
+  .transform(({ current, peak, device_used_bytes }): EngineMemory =>
+    device_used_bytes === undefined ? { current, peak } : { current, peak, deviceUsedBytes: device_used_bytes },
+  );
 const id = z.string();
 const count = z.number().int().nonnegative();
 

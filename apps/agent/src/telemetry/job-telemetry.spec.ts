@@ -57,4 +57,12 @@ describe(gpuTelemetry.name, () => {
     });
     expect(gpuTelemetry(0, [])).toMatchObject({ index: 0, memoryUsedBytes: 0 });
   });
+
+  it("reports at least the device's own figure for GPU engines, counted once per GPU", () => {
+    const onDevice = (total: number, peak: number, deviceUsedBytes: number) => ({ ...memory(total, peak), deviceUsedBytes });
+
+    expect(gpuTelemetry(0, [onDevice(800, 1000, 5000), onDevice(400, 600, 5000)])).toMatchObject({ memoryUsedBytes: 5000, memoryPeakBytes: 5000 });
+    // A device figure below the allocations (another engine just freed memory) never lowers them.
+    expect(gpuTelemetry(0, [onDevice(800, 1000, 900)])).toMatchObject({ memoryUsedBytes: 900, memoryPeakBytes: 1000 });
+  });
 });

@@ -74,13 +74,19 @@ export class JobProgress {
   }
 }
 
-/** One GPU's engine memory: the sum over the engines (one per base model) running on it. */
+/**
+ * One GPU's engine memory: the sum over the engines (one per base model) running on it. A GPU engine also reports
+ * the device's own figure (device-wide, so every engine on the GPU sees the same one): used and peak are at least
+ * that, since it holds what the allocations leave out (CUDA context, cached pool blocks, library workspaces) and is
+ * what must fit in the GPU.
+ */
 export function gpuTelemetry(index: number, memories: EngineMemory[]): GpuTelemetry {
   const sum = (pick: (m: EngineMemory) => number) => memories.reduce((total, m) => total + pick(m), 0);
+  const device = memories.reduce((most, m) => Math.max(most, m.deviceUsedBytes ?? 0), 0);
   return {
     index,
-    memoryUsedBytes: sum((m) => m.current.total),
-    memoryPeakBytes: sum((m) => m.peak.total),
+    memoryUsedBytes: Math.max(sum((m) => m.current.total), device),
+    memoryPeakBytes: Math.max(sum((m) => m.peak.total), device),
     baseWeightsBytes: sum((m) => m.current.baseWeights),
     activationsBytes: sum((m) => m.current.activations),
     adapterOptimizerBytes: sum((m) => m.current.adapterOptimizer),

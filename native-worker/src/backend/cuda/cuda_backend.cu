@@ -68,6 +68,11 @@ class CudaBackend final : public Backend {
   DType activation_dtype() const override { return DType::kBF16; }
   void begin_step() override { index_cache_.clear(); }
   void release_cached_memory() override { pool_.release_cached(); }
+  std::optional<size_t> device_used_bytes() const override {
+    size_t free_bytes = 0, total_bytes = 0;
+    check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "device_used_bytes");
+    return total_bytes - free_bytes;
+  }
 
   Status check_model(const ModelConfig& c) const override {
     AttentionArgs a;
