@@ -20,14 +20,16 @@
 #include <vector>
 
 #include "backend/cuda/cuda_api.h"
+#include "bench/bench_inputs.h"
 #include "grove/cuda_backend.h"
 #include "grove/engine.h"
 #include "grove/random_model.h"
-#include "grove/rng.h"
 #include "grove/token_file.h"
 
 namespace {
 
+using grove::bench::fixed_length_sequences;
+using grove::bench::llama_config;
 using nlohmann::json;
 
 constexpr int kLoraRank = 16;
@@ -39,13 +41,6 @@ struct Shape {
   std::string name;
   json config;
 };
-
-json llama_config(int hidden, int inter, int layers, int heads, int kv, int vocab, double theta) {
-  return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", hidden},
-          {"intermediate_size", inter}, {"num_hidden_layers", layers}, {"num_attention_heads", heads},
-          {"num_key_value_heads", kv}, {"vocab_size", vocab}, {"rms_norm_eps", 1e-5}, {"rope_theta", theta},
-          {"hidden_act", "silu"}, {"tie_word_embeddings", false}};
-}
 
 std::vector<Shape> shapes(bool tiny) {
   if (tiny) return {{"tiny", llama_config(64, 96, 2, 4, 2, 256, 10000.0)}};
@@ -100,26 +95,14 @@ double flops_per_token(const grove::ModelConfig& c, int seq_len) {
   return 4.0 * n + 6.0 * kLoraRank * lora_dims + attn;
 }
 
-grove::TokenData sequences(int count, int len, int vocab, uint64_t seed) {
-  grove::TokenData d;
-  d.offsets.push_back(0);
-  for (int e = 0; e < count; ++e) {
-    for (int t = 0; t < len; ++t) {
-      d.tokens.push_back(static_cast<uint32_t>(grove::hash_combine(seed * 7919 + e, t) % static_cast<uint64_t>(vocab)));
-      d.mask.push_back(t >= len / 8);
-    }
-    d.offsets.push_back(d.tokens.size());
-  }
-  return d;
-}
-
 json run_config(grove::Backend& backend, const grove::Model& model, const std::string& dir, int jobs, int seq) {
   backend.release_cached_memory();  // so device memory in use counts this run's blocks, not earlier runs' cache
   grove::Engine engine(backend, model);
   for (int j = 0; j < jobs; ++j) {
     const std::string tokens = dir + "/seq" + std::to_string(seq) + "-" + std::to_string(j) + ".gtok";
     if (!std::filesystem::exists(tokens)) {
-      auto st = grove::write_token_file(tokens, sequences(8, seq, std::min(model.config.vocab_size, 32000), j + 1));
+      const int vocab = std::min(model.config.vocab_size, 32000);
+      auto st = grove::write_token_file(tokens, fixed_length_sequences(8, seq, vocab, j + 1));
       if (!st.ok()) die(st.to_string());
     }
     json spec = {{"id", "job" + std::to_string(j)}, {"tokens", tokens}, {"output_dir", dir + "/out" + std::to_string(j)},

@@ -17,10 +17,10 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/bench_inputs.h"
 #include "grove/backend.h"
 #include "grove/engine.h"
 #include "grove/random_model.h"
-#include "grove/rng.h"
 #include "grove/token_file.h"
 #ifdef GROVE_CALIBRATE_CUDA
 #include "grove/cuda_backend.h"
@@ -28,6 +28,8 @@
 
 namespace {
 
+using grove::bench::fixed_length_sequences;
+using grove::bench::llama_config;
 using nlohmann::json;
 
 constexpr int kLoraRank = 8;
@@ -46,25 +48,18 @@ struct Shape {
   json config;
 };
 
-json llama_config(int hidden, int inter, int layers, int heads, int kv, int vocab) {
-  return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"hidden_size", hidden},
-          {"intermediate_size", inter}, {"num_hidden_layers", layers}, {"num_attention_heads", heads},
-          {"num_key_value_heads", kv}, {"vocab_size", vocab}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0},
-          {"hidden_act", "silu"}, {"tie_word_embeddings", false}};
-}
-
 // Six shapes whose hidden, key/value width, intermediate and layer counts vary independently, so the fit can
 // separate the bytes each of them adds per token (head_dim 32 throughout: one the CUDA attention kernels run).
 std::vector<Shape> small_shapes() {
-  return {{"s1", llama_config(128, 344, 2, 4, 2, 512)},  {"s2", llama_config(256, 512, 2, 8, 4, 1024)},
-          {"s3", llama_config(192, 768, 3, 6, 2, 768)},  {"s4", llama_config(128, 512, 1, 4, 4, 256)},
-          {"s5", llama_config(256, 256, 1, 8, 1, 512)},  {"s6", llama_config(64, 640, 2, 2, 2, 1024)}};
+  return {{"s1", llama_config(128, 344, 2, 4, 2, 512)}, {"s2", llama_config(256, 512, 2, 8, 4, 1024)},
+          {"s3", llama_config(192, 768, 3, 6, 2, 768)}, {"s4", llama_config(128, 512, 1, 4, 4, 256)},
+          {"s5", llama_config(256, 256, 1, 8, 1, 512)}, {"s6", llama_config(64, 640, 2, 2, 2, 1024)}};
 }
 
 std::vector<Shape> shapes(const std::string& set) {
   if (set == "gpu") {
     return {{"llama3.2-1b", llama_config(2048, 8192, 16, 32, 8, 128256)},
-            {"llama3.1-8b", llama_config(4096, 14336, 32, 32, 8, 128256)}};
+            {"llama3.1-8b", llama_config(4096, 14336, 32, 32, 8, 128256, 500000.0)}};
   }
   return small_shapes();
 }
@@ -79,19 +74,6 @@ Grid grid(const std::string& set) {
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "calibrate: %s\n", what.c_str());
   std::exit(1);
-}
-
-grove::TokenData sequences(int count, int len, int vocab, uint64_t seed) {
-  grove::TokenData d;
-  d.offsets.push_back(0);
-  for (int e = 0; e < count; ++e) {
-    for (int t = 0; t < len; ++t) {
-      d.tokens.push_back(static_cast<uint32_t>(grove::hash_combine(seed * 7919 + e, t) % static_cast<uint64_t>(vocab)));
-      d.mask.push_back(t >= len / 8);
-    }
-    d.offsets.push_back(d.tokens.size());
-  }
-  return d;
 }
 
 std::unique_ptr<grove::Backend> make_backend(int threads) {
@@ -120,7 +102,8 @@ json run(grove::Backend& backend, const grove::Model& model, const std::string& 
     const std::string tokens = dir + "/v" + std::to_string(vocab) + "-s" + std::to_string(seqs) + "-l" + std::to_string(len) +
                                "-" + std::to_string(j) + ".gtok";
     if (!std::filesystem::exists(tokens)) {
-      if (auto st = grove::write_token_file(tokens, sequences(4 * seqs, len, vocab, j + 1)); !st.ok()) die(st.to_string());
+      auto st = grove::write_token_file(tokens, fixed_length_sequences(4 * seqs, len, vocab, j + 1));
+      if (!st.ok()) die(st.to_string());
     }
     json spec = {{"id", "job" + std::to_string(j)}, {"tokens", tokens}, {"output_dir", dir + "/out" + std::to_string(j)},
                  {"lora", {{"r", kLoraRank}, {"alpha", 2 * kLoraRank}, {"target_modules", kTargets}}},
