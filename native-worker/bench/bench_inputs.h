@@ -4,11 +4,17 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "grove/rng.h"
 #include "grove/token_file.h"
 
 namespace grove::bench {
+
+// LoRA on every projection of every layer, as the benchmarks train it.
+inline const std::vector<std::string> kAllProjections = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                         "gate_proj", "up_proj", "down_proj"};
 
 inline nlohmann::json llama_config(int hidden, int inter, int layers, int heads, int kv, int vocab,
                                    double rope_theta = 10000.0) {

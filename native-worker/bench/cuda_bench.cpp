@@ -35,7 +35,7 @@ using nlohmann::json;
 constexpr int kLoraRank = 16;
 constexpr int kWarmupSteps = 1;
 constexpr int kTimedSteps = 3;
-const std::vector<std::string> kTargets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+const std::vector<std::string>& kTargets = grove::bench::kAllProjections;
 
 struct Shape {
   std::string name;
