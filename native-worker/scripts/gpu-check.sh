@@ -65,10 +65,11 @@ stamp "HF PEFT: 4 separate processes"
 if (( dry )); then sep_args=(--device cpu --shapes tiny --seqs 64); else sep_args=(--shapes llama2-7b --seqs 512); fi
 PYTHONUNBUFFERED=1 "$python" "$root/bench/hf_peft_bench.py" separate --k 4 "${sep_args[@]}" --out "$out/hf_separate.json" \
   2>"$out/hf_separate.err" || { stamp "HF separate failed"; tail -5 "$out/hf_separate.err"; }
+stamp "report"
+"$python" "$root/bench/gpu_report.py" "$out/grove.json" "$out/hf_single.json" "$out/hf_separate.json" | tee "$out/report.txt"
+# Last: the report above is already written if this runs out of time.
 stamp "engine measurements for the scheduler's calibration (libs/scheduler/README.md)"
 timeout 150 "$calibrate" "${calibrate_args[@]}" --out "$out/calibrate.json" >"$out/calibrate.txt" 2>&1 \
   || { stamp "calibration runs failed or timed out"; tail -3 "$out/calibrate.txt"; }
-stamp "report"
-"$python" "$root/bench/gpu_report.py" "$out/grove.json" "$out/hf_single.json" "$out/hf_separate.json" | tee "$out/report.txt"
 stamp "done: $failures failing test binaries"
 exit $(( failures > 0 ))
