@@ -1,11 +1,6 @@
 import type { Eligibility } from './eligibility';
 import type { LedgerGpu } from './gpu-ledger';
-
-interface Joinable {
-  readonly version: number;
-  readonly stepsDesc: Float64Array;
-  readonly prefixMaxFree: Float64Array;
-}
+import { JoinableBound } from './joinable-bound';
 
 interface KeyFacts {
   readonly mask: Uint8Array;
@@ -26,12 +21,10 @@ interface KeyFacts {
  */
 export class RoundIndex {
   private version = 0;
-  /** Bumped when a GPU running that base model changes; joinable bounds of other models stay valid. */
-  private readonly baseVersions = new Map<string, number>();
   private idle: number[];
   private readonly byBase = new Map<string, number[]>();
   private readonly facts = new WeakMap<Eligibility, KeyFacts>();
-  private readonly joinable = new Map<string, Joinable>();
+  private readonly joinable = new Map<string, JoinableBound>();
 
   /** GPU indices by predicted drain time at the start of the round. */
   private readonly drainOrder: readonly number[];
@@ -75,7 +68,8 @@ export class RoundIndex {
     this.drainOf[g.index] = g.openAt();
     this.drainTimes.splice(lowerBound(this.drainTimes, this.drainOf[g.index]), 0, this.drainOf[g.index]);
     const after = g.baseModel;
-    for (const base of [before, after]) if (base !== null) this.baseVersions.set(base, this.version);
+    if (before !== null) this.joinable.get(before)?.update(g, after === before);
+    if (after !== null && after !== before) this.joinable.get(after)?.update(g, true);
     if (before === after) return;
     if (before === null) this.idle = this.idle.filter((i) => i !== g.index);
     else this.byBase.set(before, this.running(before).filter((i) => i !== g.index));
@@ -83,41 +77,14 @@ export class RoundIndex {
     else this.running(after).push(g.index);
   }
 
-  /** GPUs running `baseModel`, by fewest-steps-left descending, with the running maximum of their free memory. */
-  private joinableFor(baseModel: string): Joinable {
-    let b = this.joinable.get(baseModel);
-    const version = this.baseVersions.get(baseModel) ?? 0;
-    if (!b || b.version !== version) {
-      const list = this.running(baseModel).map((i) => this.gpus[i]);
-      list.sort((x, y) => y.minRemainingSteps() - x.minRemainingSteps());
-      const stepsDesc = new Float64Array(list.length);
-      const prefixMaxFree = new Float64Array(list.length);
-      let free = -Infinity;
-      list.forEach((g, k) => {
-        stepsDesc[k] = g.minRemainingSteps();
-        free = Math.max(free, g.freeBytes());
-        prefixMaxFree[k] = free;
-      });
-      b = { version, stepsDesc, prefixMaxFree };
-      this.joinable.set(baseModel, b);
-    }
-    return b;
-  }
-
   /**
    * Upper bound on the free memory of any GPU a job with `steps` fused steps left may join (every job there has at
    * least as many): −∞ when there is none. Ignores eligibility and reservations, so it only rules GPUs out.
    */
   largestFreeJoinable(baseModel: string, steps: number): number {
-    const { stepsDesc, prefixMaxFree } = this.joinableFor(baseModel);
-    let lo = 0;
-    let hi = stepsDesc.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (stepsDesc[mid] >= steps) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? -Infinity : prefixMaxFree[lo - 1];
+    let bound = this.joinable.get(baseModel);
+    if (!bound) this.joinable.set(baseModel, (bound = new JoinableBound(this.gpus, this.running(baseModel))));
+    return bound.largestFree(steps);
   }
 
   private factsFor(e: Eligibility): KeyFacts {
