@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareMemory, fitStepTimes, jobsOfRun, memoryModelForRuns, parseEngineRuns, type EngineRuns } from './engine-runs';
+import {
+  compareMemory,
+  fitStepTimes,
+  jobsOfRun,
+  memoryModelForRuns,
+  modelConfigOfRun,
+  parseEngineRuns,
+  throughputPriorFromFit,
+  type EngineRuns,
+} from './engine-runs';
+import { ThroughputModel } from '../throughput/throughput-model';
 import { calibration } from '../testing/scenario';
 
 const measured = (file: string): EngineRuns =>
@@ -83,5 +93,26 @@ describe('engine measurements (native-worker/bench/engine_calibrate.cpp)', () =>
 
       expect(() => parseEngineRuns(bad)).toThrow(/runs\.0\.step_seconds/);
     });
+  });
+});
+
+describe(throughputPriorFromFit.name, () => {
+  it("recovers the prior's MFU, saturation and per-job cost from step times the prior itself predicts", () => {
+    const gpu = { peakFlops: 989e12, hbmBytesPerSecond: 4.8e12 };
+    const cpu = measured('cpu.json');
+    const shape = { ...cpu.runs[0], model_name: 'llama-ish', model: { ...cpu.runs[0].model, hidden_size: 4096, intermediate_size: 14336, num_layers: 32, num_heads: 32, num_kv_heads: 8, vocab_size: 128256 } };
+    const truth = { ...calibration, gpuTypes: { h200: { memoryBytes: 141e9, ...gpu } }, models: { 'llama-ish': modelConfigOfRun(shape, 2) } };
+    const prior = new ThroughputModel(truth);
+    const runs = [1, 2, 4].flatMap((jobs) =>
+      [512, 2048].map((len) => ({ ...shape, jobs, seq_len: len, fused_tokens: jobs * len, step_seconds: prior.stepSeconds('h200', 'llama-ish', jobs * len, jobs) })),
+    );
+    const gpuRuns: EngineRuns = { ...cpu, backend: 'cuda', activation_dtype_bytes: 2, weight_dtype_bytes: 2, runs };
+
+    const [fit] = fitStepTimes(gpuRuns);
+    const sut = throughputPriorFromFit(fit, gpuRuns, gpu, calibration);
+
+    expect(sut.mfu).toBeCloseTo(calibration.throughput.mfu, 6);
+    expect(sut.saturationTokens).toBeCloseTo(calibration.throughput.saturationTokens, 3);
+    expect(sut.perJobSeconds).toBeCloseTo(calibration.throughput.perJobSeconds, 9);
   });
 });

@@ -148,3 +148,39 @@ export function fitStepTimes(measured: EngineRuns): StepTimeFit[] {
   }
   return fits;
 }
+
+/** The GPU a step-time fit was measured on, as the calibration's gpuTypes describe it (datasheet figures). */
+export interface MeasuredGpu {
+  readonly peakFlops: number;
+  readonly hbmBytesPerSecond: number;
+}
+
+/** The throughput prior's parameters that reproduce one measured step-time fit (README, "Throughput model"). */
+export interface ThroughputPriorFit {
+  readonly modelName: string;
+  readonly mfu: number;
+  readonly saturationTokens: number;
+  readonly perJobSeconds: number;
+}
+
+/**
+ * Inverts the throughput prior for one fitted model: c_t = flopsPerTokenPerParam·N / (peak·mfu) gives the MFU;
+ * c_f = overhead + weightPasses·baseBytes/HBM + saturation·c_t gives the saturation tokens (the stated overhead and
+ * weight passes are kept); c_j is the per-job seconds. With the results in the calibration file, the prior predicts
+ * the measured step times of that model on that GPU.
+ */
+export function throughputPriorFromFit(
+  fit: StepTimeFit,
+  measured: EngineRuns,
+  gpu: MeasuredGpu,
+  calibration: Calibration,
+): ThroughputPriorFit {
+  const run = measured.runs.find((r) => r.model_name === fit.modelName);
+  if (!run) throw new CalibrationError(`engine measurements: no runs of model "${fit.modelName}"`);
+  const t = calibration.throughput;
+  const params = countBaseParams(modelConfigOfRun(run, measured.weight_dtype_bytes));
+  const mfu = (t.flopsPerTokenPerParam * params) / (gpu.peakFlops * fit.perTokenSeconds);
+  const weightStreaming = (t.weightPassesPerStep * params * measured.weight_dtype_bytes) / gpu.hbmBytesPerSecond;
+  const saturationTokens = Math.max(0, (fit.fixedSeconds - t.stepOverheadSeconds - weightStreaming) / fit.perTokenSeconds);
+  return { modelName: fit.modelName, mfu, saturationTokens, perJobSeconds: Math.max(0, fit.perJobSeconds) };
+}
