@@ -4,6 +4,13 @@
 
 namespace grove {
 
+ConstTypedPtr LoraSaved::a_op() const {
+  return a.empty() ? ConstTypedPtr(module->a.value.ptr()) : ConstTypedPtr(a.ptr());
+}
+ConstTypedPtr LoraSaved::b_op() const {
+  return b.empty() ? ConstTypedPtr(module->b.value.ptr()) : ConstTypedPtr(b.ptr());
+}
+
 uint64_t LinearLora::dropout_key(const JobSegment& seg) const {
   return hash_combine(seg.dropout_key, static_cast<uint64_t>(layer_) * kNumProj + static_cast<int>(proj_));
 }
@@ -29,9 +36,16 @@ void LinearLora::forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, s
       backend_.dropout(xs, sv.x_dropped.ptr(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
       xs = sv.x_dropped.ptr();
     }
-    sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations);
-    backend_.gemm(false, true, n, r, in, 1.0f, xs, in, mod->a.value.data(), in, 0.0f, sv.u.data(), r);
-    backend_.gemm(false, true, n, out, r, seg.adapter->scale(), sv.u.data(), r, mod->b.value.data(), r, 1.0f,
+    const DType act = backend_.activation_dtype();
+    if (act != DType::kF32) {
+      sv.a = backend_.alloc(mod->a.numel(), MemoryCategory::kActivations, act);
+      sv.b = backend_.alloc(mod->b.numel(), MemoryCategory::kActivations, act);
+      backend_.copy(sv.a.ptr(), mod->a.value.ptr(), mod->a.numel());
+      backend_.copy(sv.b.ptr(), mod->b.value.ptr(), mod->b.numel());
+    }
+    sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, act);
+    backend_.gemm(false, true, n, r, in, 1.0f, xs, in, sv.a_op(), in, 0.0f, sv.u.ptr(), r);
+    backend_.gemm(false, true, n, out, r, seg.adapter->scale(), sv.u.ptr(), r, sv.b_op(), r, 1.0f,
                   y.at(static_cast<size_t>(seg.row_begin) * out), out);
   }
 }
@@ -51,18 +65,18 @@ void LinearLora::backward(const FusedBatch& batch, ConstTypedPtr x, ConstTypedPt
     ConstTypedPtr dys = dy.at(static_cast<size_t>(seg.row_begin) * out);
     ConstTypedPtr xs = sv.x_dropped.empty() ? x.at(static_cast<size_t>(seg.row_begin) * in) : sv.x_dropped.ptr();
     TypedPtr dxs = dx.at(static_cast<size_t>(seg.row_begin) * in);
-    backend_.gemm(true, false, out, r, n, scale, dys, out, sv.u.data(), r, 1.0f, mod->b.grad.data(), r);
-    Buffer du = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations);
-    backend_.gemm(false, false, n, r, out, scale, dys, out, mod->b.value.data(), r, 0.0f, du.data(), r);
-    backend_.gemm(true, false, r, in, n, 1.0f, du.data(), r, xs, in, 1.0f, mod->a.grad.data(), in);
+    backend_.gemm(true, false, out, r, n, scale, dys, out, sv.u.ptr(), r, 1.0f, mod->b.grad.data(), r);
+    Buffer du = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, sv.u.dtype());
+    backend_.gemm(false, false, n, r, out, scale, dys, out, sv.b_op(), r, 0.0f, du.ptr(), r);
+    backend_.gemm(true, false, r, in, n, 1.0f, du.ptr(), r, xs, in, 1.0f, mod->a.grad.data(), in);
     if (cfg.dropout > 0.0) {
       // The gradient through dropout is the same mask and scale applied to d(dropout output).
       Buffer dxd = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations, dx.dtype);
-      backend_.gemm(false, false, n, in, r, 1.0f, du.data(), r, mod->a.value.data(), in, 0.0f, dxd.ptr(), in);
+      backend_.gemm(false, false, n, in, r, 1.0f, du.ptr(), r, sv.a_op(), in, 0.0f, dxd.ptr(), in);
       backend_.dropout(dxd.ptr(), dxd.ptr(), dxd.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
       backend_.axpy(dxs, dxd.ptr(), 1.0f, dxd.numel());
     } else {
-      backend_.gemm(false, false, n, in, r, 1.0f, du.data(), r, mod->a.value.data(), in, 1.0f, dxs, in);
+      backend_.gemm(false, false, n, in, r, 1.0f, du.ptr(), r, sv.a_op(), in, 1.0f, dxs, in);
     }
     sv = LoraSaved();
   }

@@ -3,6 +3,10 @@
 // (x A^T -> [n, r]) and expand (u B^T) run per segment on row ranges of the same buffers (no gathers).
 // Backward: dx = dy W once over all rows, plus per segment dB += scale dy^T u, du = scale dy B,
 // dA += du^T dropout(x), dx[seg] += dropout'(du A). Base W and b get no gradient (frozen).
+// LoRA GEMM operands are in the backend's activation type: on a bf16 backend the fp32 A and B are rounded to bf16
+// once per step (kept for backward) and u, du are written in bf16, which is what a GEMM with a bf16 operand would
+// round them to anyway, so the numbers match casting per GEMM with 2 casts per job, projection and layer instead of
+// 8. Gradients of A and B accumulate in fp32. On the fp32 CPU backend nothing is cast or copied.
 #pragma once
 
 #include <vector>
@@ -17,7 +21,10 @@ namespace grove {
 struct LoraSaved {
   LoraModule* module = nullptr;  // null: the job does not target this projection
   Buffer x_dropped;              // dropout(x[seg]); empty when dropout is 0 (x itself is used)
-  Buffer u;                      // dropout(x[seg]) A^T, [n, r], fp32
+  Buffer u;                      // dropout(x[seg]) A^T, [n, r], activation type
+  Buffer a, b;                   // A and B in the activation type; empty when that is fp32 (the values are used)
+  ConstTypedPtr a_op() const;
+  ConstTypedPtr b_op() const;
 };
 
 class LinearLora {

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   compareMemory,
   fitStepTimes,
-  jobsOfRun,
   memoryModelForRuns,
   modelConfigOfRun,
   parseEngineRuns,
   throughputPriorFromFit,
   type EngineRuns,
 } from './engine-runs';
+import { countLoraParams } from '../models/model-config';
 import { ThroughputModel } from '../throughput/throughput-model';
 import { calibration } from '../testing/scenario';
 
@@ -52,9 +52,10 @@ describe('engine measurements (native-worker/bench/engine_calibrate.cpp)', () =>
     });
 
     it('counts LoRA parameters, gradients and AdamW moments at exactly 16 bytes per parameter', () => {
+      const { loraTargets, loraStateBytesPerParam } = calibration.memory;
       for (const r of runs.runs) {
-        const jobs = jobsOfRun(r, runs.lora_rank).map((j) => ({ ...j, microBatchTokens: 0 }));
-        expect(jobs.reduce((s, j) => s + sut.analyticJobBytes(j), 0), r.model_name).toBe(r.peak_bytes.adapter_optimizer);
+        const params = countLoraParams(modelConfigOfRun(r, runs.activation_dtype_bytes), runs.lora_rank, loraTargets);
+        expect(r.jobs * params * loraStateBytesPerParam, r.model_name).toBe(r.peak_bytes.adapter_optimizer);
       }
     });
 

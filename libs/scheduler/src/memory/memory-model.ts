@@ -8,14 +8,15 @@ const GIB = 1024 ** 3;
 
 /** Per-model constants of analyticJobBytes, computed once. */
 interface JobCoefficients {
+  /** LoRA state (fp32 value, gradient, AdamW m and v) plus, on a bf16 engine, the step's bf16 copy of A and B. */
   readonly loraBytesPerRank: number;
   readonly bytesPerToken: number;
-  /** Activation bytes per token per unit of LoRA rank (each target's x·A, fp32, in every layer). */
+  /** Activation bytes per token per unit of LoRA rank (each target's x·A, in every layer). */
   readonly bytesPerTokenRank: number;
   readonly bytesPerTokenSeqLen: number;
 }
 
-/** fp32: row statistics and LoRA intermediates are kept in fp32 whatever the activation type. */
+/** fp32: row statistics are kept in fp32 whatever the activation type. */
 const FP32_BYTES = 4;
 
 export interface MemoryModelOptions {
@@ -75,8 +76,8 @@ export class MemoryModel {
 
   /**
    * One job's LoRA parameters, gradients and AdamW states plus its activations (README, "Memory model"):
-   *   r·Σ_targets(d_in + d_out)·layers·stateBytes
-   *   + B·L·layers·(dtype·(a_h·hidden + a_kv·kvWidth + a_i·intermediate) + 4·(heads + 2) + 4·r·targets)
+   *   r·Σ_targets(d_in + d_out)·layers·(stateBytes + copy)      copy = dtype on a bf16 engine (A, B for the step), else 0
+   *   + B·L·layers·(dtype·(a_h·hidden + a_kv·kvWidth + a_i·intermediate) + 4·(heads + 2) + dtype·r·targets)
    *   + B·L·dtype·(t_h·hidden + t_i·intermediate)
    *   + B·L²·heads·layers·dtype·attentionScoresFactor
    */
@@ -104,9 +105,9 @@ export class MemoryModel {
         FP32_BYTES * (c.numHeads + 2);
       const transient = c.dtypeBytes * (m.transientHiddenFactor * c.hiddenSize + m.transientIntermediateFactor * c.intermediateSize);
       k = {
-        loraBytesPerRank: countLoraParams(c, 1, m.loraTargets) * m.loraStateBytesPerParam,
+        loraBytesPerRank: countLoraParams(c, 1, m.loraTargets) * (m.loraStateBytesPerParam + loraCopyBytes(c.dtypeBytes)),
         bytesPerToken: c.numLayers * perTokenPerLayer + transient,
-        bytesPerTokenRank: c.numLayers * m.loraTargets.length * FP32_BYTES,
+        bytesPerTokenRank: c.numLayers * m.loraTargets.length * c.dtypeBytes,
         bytesPerTokenSeqLen: m.attentionScoresFactor * c.numHeads * c.numLayers * c.dtypeBytes,
       };
       this.jobCoefficients.set(baseModel, k);
@@ -229,6 +230,14 @@ export class MemoryModel {
     const sums = setSums(jobs);
     return this.oomFloorBytes(gpuType, jobs[0].baseModel, sums.count, sums.tokens, sums.tokenSeqLen);
   }
+}
+
+/**
+ * An engine whose activations are narrower than fp32 rounds each LoRA matrix to the activation type once per step and
+ * keeps that copy until backward (native-worker/src/engine/linear_lora.h); an fp32 engine uses the values directly.
+ */
+function loraCopyBytes(dtypeBytes: number): number {
+  return dtypeBytes < FP32_BYTES ? dtypeBytes : 0;
 }
 
 interface OomFloor {
