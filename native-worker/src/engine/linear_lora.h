@@ -5,8 +5,9 @@
 // dA += du^T dropout(x), dx[seg] += dropout'(du A). Base W and b get no gradient (frozen).
 // LoRA GEMM operands are in the backend's activation type: on a bf16 backend the fp32 A and B are rounded to bf16
 // once per step (kept for backward) and u, du are written in bf16, which is what a GEMM with a bf16 operand would
-// round them to anyway, so the numbers match casting per GEMM with 2 casts per job, projection and layer instead of
-// 8. Gradients of A and B accumulate in fp32. On the fp32 CPU backend nothing is cast or copied.
+// round them to anyway: the values match casting per GEMM (up to cuBLAS picking another kernel for a bf16 output),
+// with 2 casts per job, projection and layer instead of 8. Gradients of A and B accumulate in fp32. On the fp32 CPU
+// backend nothing is cast or copied.
 #pragma once
 
 #include <vector>
