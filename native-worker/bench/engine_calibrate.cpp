@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench/bench_inputs.h"
+#include "cli/serve_events.h"
 #include "grove/backend.h"
 #include "grove/engine.h"
 #include "grove/random_model.h"
@@ -87,13 +88,6 @@ std::unique_ptr<grove::Backend> make_backend(int threads) {
 #endif
 }
 
-json peak_by_category(const grove::MemoryStats& s) {
-  return {{"base_weights", s.peak[static_cast<int>(grove::MemoryCategory::kBaseWeights)]},
-          {"activations", s.peak[static_cast<int>(grove::MemoryCategory::kActivations)]},
-          {"adapter_optimizer", s.peak[static_cast<int>(grove::MemoryCategory::kAdapterOptimizer)]},
-          {"total", s.peak_total}};
-}
-
 json run(grove::Backend& backend, const grove::Model& model, const std::string& dir, int jobs, int seqs, int len) {
   backend.release_cached_memory();
   grove::Engine engine(backend, model);
@@ -124,10 +118,10 @@ json run(grove::Backend& backend, const grove::Model& model, const std::string& 
     tokens = r.tokens;
   }
   std::sort(times.begin(), times.end());
-  const grove::MemoryStats stats = backend.memory_stats();
+  const json peak = grove::cli::memory_json(backend)["peak"];  // by category, as serve events report it
   for (int j = 0; j < jobs; ++j) (void)engine.remove_job("job" + std::to_string(j));
   return {{"jobs", jobs}, {"sequences_per_job", seqs}, {"seq_len", len}, {"fused_tokens", tokens},
-          {"step_seconds", times[times.size() / 2]}, {"peak_bytes", peak_by_category(stats)}};
+          {"step_seconds", times[times.size() / 2]}, {"peak_bytes", peak}};
 }
 
 json model_fields(const grove::ModelConfig& c) {

@@ -125,7 +125,11 @@ export interface StepTimeFit {
 
 export function fitStepTimes(measured: EngineRuns): StepTimeFit[] {
   const byModel = new Map<string, EngineRun[]>();
-  for (const r of measured.runs) byModel.set(r.model_name, [...(byModel.get(r.model_name) ?? []), r]);
+  for (const r of measured.runs) {
+    const runs = byModel.get(r.model_name);
+    if (runs) runs.push(r);
+    else byModel.set(r.model_name, [r]);
+  }
   const fits: StepTimeFit[] = [];
   for (const [modelName, runs] of byModel) {
     const fit = new RidgeLeastSquares(3, 1e-12);
