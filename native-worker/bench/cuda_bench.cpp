@@ -10,6 +10,9 @@
 //   attention     per layer 4 c H D forward (QK^T and PV) and 8 c H D backward (dQ, dK, dV, dP), c = the mean
 //                 number of visible keys per query, (L + 1) / 2 for causal sequences of length L.
 //
+// The 4-job run at the first sequence length runs again with each job's LoRA GEMMs launched one by one instead of
+// grouped (Backend::gemm_grouped), under "lora_one_by_one".
+//
 // --shapes tiny runs a tiny model instead (the dry run of scripts/gpu-check.sh on a machine without a GPU).
 #include <chrono>
 #include <cstdio>
@@ -132,7 +135,8 @@ json run_config(grove::Backend& backend, const grove::Model& model, const std::s
   cudaMemGetInfo(&free_bytes, &total_bytes);
   return {{"jobs", jobs}, {"seq", seq}, {"tokens_per_s", tokens / seconds},
           {"flops_per_token", flops_per_token(model.config, seq)},
-          {"engine_peak_bytes", backend.memory_stats().peak_total}, {"device_used_bytes", total_bytes - free_bytes}};
+          {"engine_peak_bytes", backend.memory_stats().peak_total}, {"device_used_bytes", total_bytes - free_bytes},
+          {"grouped_lora_gemm", backend.grouped_gemm()}};
 }
 
 }  // namespace
@@ -169,7 +173,7 @@ int main(int argc, char** argv) {
   const std::string dir = (std::filesystem::temp_directory_path() / ("grove-cuda-bench-" + std::to_string(getpid()))).string();
   std::filesystem::create_directories(dir);
   json result = {{"device", prop.name}, {"gemm_bf16_flops", gemm_flops}, {"lora_rank", kLoraRank},
-                 {"targets", kTargets}, {"runs", json::array()}};
+                 {"targets", kTargets}, {"runs", json::array()}, {"lora_one_by_one", json::array()}};
   std::printf("%-10s %4s %5s %12s %8s %12s %12s\n", "model", "jobs", "seq", "tokens/s", "of GEMM", "peak GiB", "device GiB");
   for (const Shape& shape : shapes(tiny)) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -192,6 +196,18 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
         result["runs"].push_back(r);
+        if (jobs == 4 && seq == seqs.front() && !r.contains("error") && r["grouped_lora_gemm"].get<bool>()) {
+          // The same run with each job's LoRA GEMMs launched one by one: what grouping them gains.
+          backend->set_grouped_gemm(false);
+          json alone = run_config(*backend, model.value(), dir, jobs, seq);
+          backend->set_grouped_gemm(true);
+          alone["model"] = shape.name;
+          if (!alone.contains("error")) {
+            std::printf("%-10s %4d %5d %12.0f  (LoRA GEMMs one by one)\n", shape.name.c_str(), jobs, seq,
+                        alone["tokens_per_s"].get<double>());
+          }
+          result["lora_one_by_one"].push_back(alone);
+        }
       }
     }
   }

@@ -40,8 +40,18 @@ def main():
               f"{(s['device_used_peak_bytes'] / 2**30 if s else float('nan')):>12.2f} "
               f"{(100 * mem if mem else float('nan')):>6.1f}")
         if r["jobs"] == 4 and r["model"] in ("llama2-7b", "tiny") and (r["seq"] == 512 or r["model"] == "tiny"):
-            headline = {"model": r["model"], "fraction_of_gemm": r["fraction_of_gemm"], "speedup_vs_peft": speedup,
+            headline = {"model": r["model"], "seq": r["seq"], "fraction_of_gemm": r["fraction_of_gemm"], "speedup_vs_peft": speedup,
                         "memory_fraction_of_4_separate_peft": mem}
+    grouped = {(r["model"], r["seq"], r["jobs"]): r for r in grove["runs"] if "error" not in r}
+    for r in grove.get("lora_one_by_one", []):
+        g = grouped.get((r["model"], r["seq"], r["jobs"]))
+        if "error" in r or g is None:
+            continue
+        gain = g["tokens_per_s"] / r["tokens_per_s"]
+        print(f"{r['model']:10} {r['jobs']:>4} {r['seq']:>5} {r['tokens_per_s']:>12.0f} with LoRA GEMMs one by one; "
+              f"grouped {gain:.2f}x")
+        if headline and (headline["model"], headline["seq"]) == (r["model"], r["seq"]):
+            headline["grouped_lora_gain"] = gain
     result = {"gemm_bf16_tflops": grove["gemm_bf16_flops"] / 1e12, **headline}
     if headline:
         result["targets_met"] = {

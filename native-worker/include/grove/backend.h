@@ -56,6 +56,41 @@ struct AdamWParams {
   int64_t step = 1;  // 1-based, for bias correction
 };
 
+// One problem of Backend::gemm_grouped: C = alpha * op(A) * op(B) + beta * C, as Backend::gemm.
+struct GemmProblem {
+  int m = 0, n = 0, k = 0;
+  float alpha = 1.0f;
+  ConstTypedPtr a;
+  int lda = 0;
+  ConstTypedPtr b;
+  int ldb = 0;
+  float beta = 0.0f;
+  TypedPtr c;
+  int ldc = 0;
+};
+
+// One fp32 tensor of a multi-tensor AdamW step: master weights, gradient, first and second moments, numel each.
+struct AdamWTensor {
+  float* param = nullptr;
+  float* grad = nullptr;
+  float* m = nullptr;
+  float* v = nullptr;
+  size_t numel = 0;
+};
+
+// A tensor's elements, for ops over several tensors at once.
+struct ConstTensor {
+  ConstTypedPtr data;
+  size_t numel = 0;
+};
+
+// Problems of Backend::gemm_grouped that share their transposes.
+struct GemmGroup {
+  bool trans_a = false;
+  bool trans_b = false;
+  std::vector<GemmProblem> problems;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -96,6 +131,14 @@ class Backend {
   // operands' types.
   virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, ConstTypedPtr a, int lda,
                     ConstTypedPtr b, int ldb, float beta, TypedPtr c, int ldc) = 0;
+  // Runs the groups in order (a group may read what an earlier one wrote); a group's problems are independent GEMMs
+  // sharing transposes and operand types, e.g. one LoRA GEMM per job segment. A device backend may run each group
+  // as one grouped call instead of one launch per problem; the default runs them one by one. Same results.
+  virtual void gemm_grouped(const std::vector<GemmGroup>& groups);
+  // Whether gemm_grouped may run its problems as one call: on by default; off runs them one by one (so a benchmark
+  // can measure what grouping gains). A backend turns it off itself when its library refuses a grouped call.
+  void set_grouped_gemm(bool enabled) { grouped_gemm_ = enabled; }
+  bool grouped_gemm() const { return grouped_gemm_; }
   // y[t, :] += bias for every row t.
   virtual void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) = 0;
   // y += alpha * x
@@ -104,6 +147,9 @@ class Backend {
   // Row t of x [rows, cols] *= w[t]; w is fp32 backend memory.
   virtual void scale_rows(TypedPtr x, const float* w, int rows, int cols) = 0;
   virtual double sum_squares(ConstTypedPtr x, size_t n) = 0;
+  // Σ x² over several tensors (a gradient's squared norm). A device backend reads the sum back once for all of
+  // them, not once per tensor; the default adds up sum_squares of each.
+  virtual double sum_squares(const std::vector<ConstTensor>& tensors);
   virtual bool all_finite(ConstTypedPtr x, size_t n) = 0;
 
   // out = in * keep / (1 - p), keep ~ Bernoulli(1 - p) from a counter-based hash of (key, element index), so the
@@ -159,6 +205,10 @@ class Backend {
   // torch.optim.AdamW update of one tensor (decoupled weight decay, bias-corrected moments); all fp32.
   virtual void adamw_step(float* param, const float* grad, float* m, float* v, size_t n,
                           const AdamWParams& params) = 0;
+  // One AdamW step of several tensors (an adapter's): each gradient is first multiplied by `grad_scale` (gradient
+  // clipping), and left zeroed for the next step's accumulation. A device backend may update them all in one
+  // launch; the default scales, steps and zeroes tensor by tensor. Same results.
+  virtual void adamw_step(const std::vector<AdamWTensor>& tensors, const AdamWParams& params, float grad_scale);
 
   // Bytes of fp32 logits lm_head_loss may hold at once.
   void set_logits_chunk_bytes(size_t bytes) { chunk_bytes_ = bytes; }
@@ -178,6 +228,7 @@ class Backend {
   std::atomic<size_t> peak_total_{0};
   size_t limit_ = 0;
   size_t chunk_bytes_ = size_t{64} << 20;
+  bool grouped_gemm_ = true;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads);

@@ -71,6 +71,28 @@ void Backend::lm_head_loss(ConstTypedPtr x, ConstTypedPtr w, const int32_t* targ
   }
 }
 
+void Backend::gemm_grouped(const std::vector<GemmGroup>& groups) {
+  for (const GemmGroup& group : groups) {
+    for (const GemmProblem& g : group.problems) {
+      gemm(group.trans_a, group.trans_b, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
+    }
+  }
+}
+
+double Backend::sum_squares(const std::vector<ConstTensor>& tensors) {
+  double sum = 0.0;
+  for (const ConstTensor& t : tensors) sum += sum_squares(t.data, t.numel);
+  return sum;
+}
+
+void Backend::adamw_step(const std::vector<AdamWTensor>& tensors, const AdamWParams& params, float grad_scale) {
+  for (const AdamWTensor& t : tensors) {
+    if (grad_scale != 1.0f) scale(t.grad, grad_scale, t.numel);
+    adamw_step(t.param, t.grad, t.m, t.v, t.numel, params);
+    fill(t.grad, 0.0f, t.numel);
+  }
+}
+
 MemoryStats Backend::memory_stats() const {
   MemoryStats s;
   for (int c = 0; c < kMemoryCategoryCount; ++c) {

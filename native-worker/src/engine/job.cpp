@@ -119,12 +119,12 @@ StatusOr<StepMetrics> Job::optimizer_step(Backend& backend) {
   m.loss = step_targets_ > 0 ? loss_sum_ / static_cast<double>(step_targets_) : 0.0;
   m.tokens_per_s = step_seconds_ > 0 ? static_cast<double>(step_tokens_) / step_seconds_ : 0.0;
   m.lr = spec_.optimizer.lr * lr_factor(spec_.schedule, spec_.steps, step_);
-  double sq = 0.0;
+  std::vector<ConstTensor> grads;
   for (auto& mod : adapter_->modules()) {
-    sq += backend.sum_squares(mod.a.grad.data(), mod.a.numel());
-    sq += backend.sum_squares(mod.b.grad.data(), mod.b.numel());
+    grads.push_back({mod.a.grad.data(), mod.a.numel()});
+    grads.push_back({mod.b.grad.data(), mod.b.numel()});
   }
-  m.grad_norm = std::sqrt(sq);
+  m.grad_norm = std::sqrt(backend.sum_squares(grads));  // one device readback for the whole adapter
   if (!std::isfinite(m.grad_norm) || !std::isfinite(m.loss)) {
     return make_error(ErrorCode::kDiverged, "step " + std::to_string(m.step) + ": loss " + std::to_string(m.loss) +
                                                 ", gradient norm " + std::to_string(m.grad_norm));
@@ -139,13 +139,13 @@ StatusOr<StepMetrics> Job::optimizer_step(Backend& backend) {
   p.eps = static_cast<float>(spec_.optimizer.eps);
   p.weight_decay = static_cast<float>(spec_.optimizer.weight_decay);
   p.step = step_ + 1;
+  std::vector<AdamWTensor> params;
   for (auto& mod : adapter_->modules()) {
     for (LoraParam* param : {&mod.a, &mod.b}) {
-      if (clip < 1.0f) backend.scale(param->grad.data(), clip, param->numel());
-      backend.adamw_step(param->value.data(), param->grad.data(), param->m.data(), param->v.data(), param->numel(), p);
+      params.push_back({param->value.data(), param->grad.data(), param->m.data(), param->v.data(), param->numel()});
     }
   }
-  adapter_->zero_grads();
+  backend.adamw_step(params, p, clip);  // also zeroes the gradients
   ++step_;
   planned_.clear();
   micro_ = 0;

@@ -1,6 +1,7 @@
 // A frozen linear layer with per-job LoRA: y = x W^T (+ b), and for each job segment of rows
 // y[seg] += scale * dropout(x[seg]) A^T B^T. The base GEMM runs once over all jobs' rows; the LoRA shrink
-// (x A^T -> [n, r]) and expand (u B^T) run per segment on row ranges of the same buffers (no gathers).
+// (x A^T -> [n, r]) and expand (u B^T) run per segment on row ranges of the same buffers (no gathers), every
+// segment's GEMM of a stage in one Backend::gemm_grouped call (one launch on a GPU instead of one per job).
 // Backward: dx = dy W once over all rows, plus per segment dB += scale dy^T u, du = scale dy B,
 // dA += du^T dropout(x), dx[seg] += dropout'(du A). Base W and b get no gradient (frozen).
 // LoRA GEMM operands are in the backend's activation type: on a bf16 backend the fp32 A and B are rounded to bf16

@@ -3,6 +3,7 @@
 // one element into the buffer, so the unpaired (misaligned) path runs too.
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "backend/cuda/kernels/grid_limits.h"
 #include "backend/cuda/kernels/kernels.h"
@@ -164,6 +165,29 @@ TYPED_TEST(ElementwiseTest, SumSquaresAccumulatesIntoOut) {
       EXPECT_NEAR(d_out.download()[0], want, 1e-12 * want) << "n=" << n << " offset=" << off;
     }
   }
+}
+
+TEST(SumSquaresManyTest, AddsEveryElementOfEveryTensorOnce) {
+  // Empty tensors first, between and last; one tensor longer than a pass of the largest grid; odd sizes.
+  const std::vector<size_t> sizes = {0, 3, 1000, 0, size_t{kMaxBlocks} * kBlock + 5, 1, 0};
+  std::vector<std::unique_ptr<DeviceArray<float>>> tensors;
+  std::vector<const float*> pointers;
+  std::vector<size_t> starts = {0};
+  double want = 1.5;
+  for (size_t t = 0; t < sizes.size(); ++t) {
+    const std::vector<float> x = random_floats(sizes[t], -3.0f, 3.0f, 70 + t);
+    want += host_sum_squares(x, 0);
+    tensors.push_back(std::make_unique<DeviceArray<float>>(x));
+    pointers.push_back(tensors.back()->get());
+    starts.push_back(starts.back() + sizes[t]);
+  }
+  DeviceArray<const float*> d_pointers(pointers);
+  DeviceArray<size_t> d_starts(starts);
+  DeviceArray<double> d_out(std::vector<double>{1.5});
+  cudaStream_t stream = nullptr;
+  sum_squares_many(d_pointers.get(), d_starts.get(), static_cast<int>(sizes.size()), starts.back(), d_out.get(), stream);
+  check_cuda(cudaStreamSynchronize(stream), "sync");
+  EXPECT_NEAR(d_out.download()[0], want, 1e-12 * want);
 }
 
 TYPED_TEST(ElementwiseTest, SumSquaresPropagatesNanAndInf) {

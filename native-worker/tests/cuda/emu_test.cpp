@@ -566,6 +566,42 @@ TEST_F(CublasEmu, StridedBatchedAndSgemm) {
     }
 }
 
+TEST_F(CublasEmu, GroupedBatchedRunsEveryProblemOfEveryGroup) {
+  // Group 0: two 6x5x4 problems, A^T B, beta 0; group 1: one 3x7x2 problem, A B, beta 0.5 (bf16 in, fp32 out).
+  const cudaDataType ab = CUDA_R_16BF, c = CUDA_R_32F;
+  Matrix a0(ab, 4 * 6, 40), b0(ab, 4 * 5, 41), c0(c, 6 * 5, 42);
+  Matrix a1(ab, 4 * 6, 43), b1(ab, 4 * 5, 44), c1(c, 6 * 5, 45);
+  Matrix a2(ab, 3 * 2, 46), b2(ab, 2 * 7, 47), c2(c, 3 * 7, 48);
+  const cublasOperation_t ta[] = {CUBLAS_OP_T, CUBLAS_OP_N}, tb[] = {CUBLAS_OP_N, CUBLAS_OP_N};
+  const int m[] = {6, 3}, n[] = {5, 7}, k[] = {4, 2}, lda[] = {4, 3}, ldb[] = {4, 2}, ldc[] = {6, 3}, size[] = {2, 1};
+  const float alpha[] = {0.75f, -1.5f}, beta[] = {0.0f, 0.5f};
+  const std::vector<void*> lists = {a0.device.get(), a1.device.get(), a2.device.get(), b0.device.get(),
+                                    b1.device.get(), b2.device.get(), c0.device.get(), c1.device.get(),
+                                    c2.device.get()};
+  Device<void*> d_lists(lists);
+  void* const* d = d_lists.get();
+  ASSERT_EQ(cublasGemmGroupedBatchedEx(handle_, ta, tb, m, n, k, alpha, d, ab, lda, d + 3, ab, ldb, beta, d + 6, c, ldc,
+                                       2, size, CUBLAS_COMPUTE_32F),
+            CUBLAS_STATUS_SUCCESS);
+  // Each problem against the same GEMM run alone.
+  struct One { const Matrix &a, &b, &c; uint32_t c_seed; int g; } ones[] = {
+      {a0, b0, c0, 42, 0}, {a1, b1, c1, 45, 0}, {a2, b2, c2, 48, 1}};
+  for (const One& o : ones) {
+    Matrix alone(c, o.c.values.size(), o.c_seed);  // C as it was before the grouped call
+    ASSERT_EQ(cublasGemmEx(handle_, ta[o.g], tb[o.g], m[o.g], n[o.g], k[o.g], &alpha[o.g], o.a.device.get(), ab,
+                           lda[o.g], o.b.device.get(), ab, ldb[o.g], &beta[o.g], alone.device.get(), c, ldc[o.g],
+                           CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+              CUBLAS_STATUS_SUCCESS);
+    const std::vector<float> grouped = o.c.download();
+    EXPECT_EQ(grouped, alone.download()) << "group " << o.g;
+    EXPECT_NE(grouped, o.c.values);  // it was written
+  }
+  // The pointer lists live on the device: a host array is what a GPU would fault on.
+  EXPECT_EQ(cublasGemmGroupedBatchedEx(handle_, ta, tb, m, n, k, alpha, lists.data(), ab, lda, lists.data() + 3, ab,
+                                       ldb, beta, lists.data() + 6, c, ldc, 2, size, CUBLAS_COMPUTE_32F),
+            CUBLAS_STATUS_EXECUTION_FAILED);
+}
+
 TEST_F(CublasEmu, RejectsWhatCublasRejects) {
   Device<float> a(64), b(64), c(64);
   const float one = 1.0f;

@@ -74,6 +74,7 @@ class CpuBackend final : public Backend {
     }, 64);
   }
 
+  using Backend::sum_squares;  // the several-tensor form adds these up
   double sum_squares(ConstTypedPtr xp, size_t n) override {
     const float* x = xp.f32();
     double s = 0.0;
@@ -138,6 +139,7 @@ class CpuBackend final : public Backend {
                               int rows, int vocab) override {
     cpu::cross_entropy_backward(pool_, logits, targets, row_weight, lse, rows, vocab);
   }
+  using Backend::adamw_step;  // the several-tensor form runs these one by one
   void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p) override {
     cpu::adamw_step(pool_, param, grad, m, v, n, p);
   }

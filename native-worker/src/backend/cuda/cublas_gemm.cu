@@ -2,6 +2,7 @@
 
 #include <new>
 #include <string>
+#include <vector>
 
 namespace grove::cuda {
 
@@ -25,6 +26,40 @@ void gemm_rowmajor(cublasHandle_t handle, int m, int n, int k, float alpha, DTyp
                     dtype_name(ab_type) + " -> " + dtype_name(c_type) + "): cuBLAS status " +
                     std::to_string(static_cast<int>(s)));
   }
+}
+
+// Column-major view, as gemm_rowmajor: cuBLAS's A is our B and its B our A, with m and n swapped.
+void append_grouped_pointers(const std::vector<GemmProblem>& problems, std::vector<const void*>& out) {
+  for (const GemmProblem& g : problems) out.push_back(g.b.p);
+  for (const GemmProblem& g : problems) out.push_back(g.a.p);
+  for (const GemmProblem& g : problems) out.push_back(g.c.p);
+}
+
+cublasStatus_t gemm_grouped_rowmajor(cublasHandle_t handle, bool trans_a, bool trans_b, DType ab_type, DType c_type,
+                                     const std::vector<GemmProblem>& problems, void* const* pointers) {
+  const int count = static_cast<int>(problems.size());
+  const std::vector<cublasOperation_t> op_a(count, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N);
+  const std::vector<cublasOperation_t> op_b(count, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N);
+  std::vector<int> m(count), n(count), k(count), lda(count), ldb(count), ldc(count);
+  const std::vector<int> group_size(count, 1);
+  std::vector<float> alpha(count), beta(count);
+  for (int i = 0; i < count; ++i) {
+    const GemmProblem& g = problems[i];
+    m[i] = g.n;
+    n[i] = g.m;
+    k[i] = g.k;
+    lda[i] = g.ldb;
+    ldb[i] = g.lda;
+    ldc[i] = g.ldc;
+    alpha[i] = g.alpha;
+    beta[i] = g.beta;
+  }
+  const cublasStatus_t s = cublasGemmGroupedBatchedEx(
+      handle, op_a.data(), op_b.data(), m.data(), n.data(), k.data(), alpha.data(), pointers, cuda_type(ab_type),
+      lda.data(), pointers + count, cuda_type(ab_type), ldb.data(), beta.data(), pointers + 2 * count,
+      cuda_type(c_type), ldc.data(), count, group_size.data(), CUBLAS_COMPUTE_32F);
+  if (s == CUBLAS_STATUS_ALLOC_FAILED) throw std::bad_alloc();
+  return s;
 }
 
 }  // namespace grove::cuda

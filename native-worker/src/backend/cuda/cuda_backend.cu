@@ -4,6 +4,9 @@
 // in pool scratch first, as PEFT's bf16 autocast does. Host index arrays are uploaded once per step and cached by
 // address until the next begin_step(). Every CUDA or cuBLAS failure throws CudaError naming the op.
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -13,6 +16,7 @@
 #include "backend/cuda/cuda_api.h"
 #include "backend/cuda/device_memory_pool.h"
 #include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/upload_ring.h"
 #include "grove/cuda_backend.h"
 
 namespace grove {
@@ -147,6 +151,41 @@ class CudaBackend final : public Backend {
                   {b_copied ? raw(b_cast) : b.p, b_copied ? b_cols : ldb, tb}, beta, c.p, c.dtype, ldc);
   }
 
+  // Each group as one cuBLAS call where its types allow it (A and B one type, no cast needed), with the pointer
+  // lists of all groups uploaded in one copy; otherwise, or when grouping is off or this cuBLAS refuses it, one
+  // GEMM per problem.
+  void gemm_grouped(const std::vector<GemmGroup>& groups) override {
+    constexpr size_t kOneByOne = SIZE_MAX;
+    std::vector<const void*> pointers;
+    std::vector<size_t> offset(groups.size(), kOneByOne);
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (!grouped_gemm() || groups[i].problems.size() < 2 || !groupable(groups[i].problems)) continue;
+      offset[i] = pointers.size();
+      append_grouped_pointers(groups[i].problems, pointers);
+    }
+    void* const* device_pointers = nullptr;
+    if (!pointers.empty()) {
+      const size_t bytes = pointers.size() * sizeof(void*);
+      device_pointers = static_cast<void* const*>(uploads_.upload(pointers.data(), bytes, stream_));
+    }
+    for (size_t i = 0; i < groups.size(); ++i) {
+      const GemmGroup& g = groups[i];
+      if (offset[i] != kOneByOne && grouped_gemm()) {
+        const DType ab = g.problems[0].a.dtype, c = g.problems[0].c.dtype;
+        const cublasStatus_t s =
+            gemm_grouped_rowmajor(cublas_, g.trans_a, g.trans_b, ab, c, g.problems, device_pointers + offset[i]);
+        if (s == CUBLAS_STATUS_SUCCESS) continue;
+        // Nothing ran: say so once, and run this and every later group one GEMM at a time (same results).
+        std::fprintf(stderr, "grove cuda: cublasGemmGroupedBatchedEx (%s -> %s) returned cuBLAS status %d; "
+                     "running grouped GEMMs one by one\n", dtype_name(ab), dtype_name(c), static_cast<int>(s));
+        set_grouped_gemm(false);
+      }
+      for (const GemmProblem& p : g.problems) {
+        gemm(g.trans_a, g.trans_b, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, p.c, p.ldc);
+      }
+    }
+  }
+
   void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) override {
     require_same(y.dtype, bias.dtype, "add_bias");
     with_type(y, [&](auto* p) {
@@ -163,10 +202,25 @@ class CudaBackend final : public Backend {
   void scale_rows(TypedPtr x, const float* w, int rows, int cols) override {
     with_type(x, [&](auto* p) { cuda::scale_rows(p, w, rows, cols, stream_); });
   }
-  double sum_squares(ConstTypedPtr x, size_t n) override {
+  double sum_squares(ConstTypedPtr x, size_t n) override { return sum_squares(std::vector<ConstTensor>{{x, n}}); }
+  // Into one device scalar, read back once: fp32 tensors (gradients) in one launch, others one launch each.
+  double sum_squares(const std::vector<ConstTensor>& tensors) override {
     double* out = static_cast<double*>(scalars_);
     check_cuda(cudaMemsetAsync(out, 0, sizeof(double), stream_), "sum_squares");
-    with_type(x, [&](const auto* p) { cuda::sum_squares(p, n, out, stream_); });
+    std::vector<const float*> f32;
+    std::vector<size_t> f32_numels;
+    for (const ConstTensor& t : tensors) {
+      if (t.data.dtype == DType::kF32 && tensors.size() > 1) {
+        f32.push_back(static_cast<const float*>(t.data.p));
+        f32_numels.push_back(t.numel);
+      } else if (t.numel > 0) {
+        with_type(t.data, [&](const auto* p) { cuda::sum_squares(p, t.numel, out, stream_); });
+      }
+    }
+    if (!f32.empty()) {
+      const auto list = upload_tensor_list(f32, f32_numels);
+      cuda::sum_squares_many(list.items, list.starts, static_cast<int>(f32.size()), list.total, out, stream_);
+    }
     double host = 0.0;
     check_cuda(cudaMemcpyAsync(&host, out, sizeof(double), cudaMemcpyDeviceToHost, stream_), "sum_squares");
     sync("sum_squares");
@@ -307,6 +361,14 @@ class CudaBackend final : public Backend {
   void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p) override {
     cuda::adamw_step(param, grad, m, v, n, p, stream_);
   }
+  // One launch for all tensors.
+  void adamw_step(const std::vector<AdamWTensor>& tensors, const AdamWParams& p, float grad_scale) override {
+    if (tensors.empty()) return;
+    std::vector<size_t> numels;
+    for (const AdamWTensor& t : tensors) numels.push_back(t.numel);
+    const auto list = upload_tensor_list(tensors, numels);
+    cuda::adamw_step_many(list.items, list.starts, static_cast<int>(tensors.size()), list.total, p, grad_scale, stream_);
+  }
 
  protected:
   void* raw_alloc(size_t bytes) override { return pool_.allocate(bytes); }
@@ -320,6 +382,16 @@ class CudaBackend final : public Backend {
 
   void sync(const char* what) { check_cuda(cudaStreamSynchronize(stream_), what); }
 
+  // Problems one grouped call can take: every size non-zero, A and B of one type, C of one type cuBLAS accepts
+  // for it (fp32 operands need an fp32 result).
+  static bool groupable(const std::vector<GemmProblem>& problems) {
+    const DType ab = problems[0].a.dtype, c = problems[0].c.dtype;
+    if (ab == DType::kF32 && c != DType::kF32) return false;
+    return std::all_of(problems.begin(), problems.end(), [&](const GemmProblem& g) {
+      return g.m > 0 && g.n > 0 && g.k > 0 && g.a.dtype == ab && g.b.dtype == ab && g.c.dtype == c;
+    });
+  }
+
   // Empty when x already has `type`; else a packed [rows, cols] copy of x in `type` (ld = cols).
   Buffer as_type(ConstTypedPtr x, DType type, int rows, int cols, int ld) {
     if (x.dtype == type) return Buffer();
@@ -331,6 +403,27 @@ class CudaBackend final : public Backend {
       for (int r = 0; r < rows; ++r) copy(dst.at(static_cast<size_t>(r) * cols), x.at(static_cast<size_t>(r) * ld), cols);
     }
     return copy_buf;
+  }
+
+  // A multi-tensor kernel's inputs on the device, uploaded in one copy: the items (pointers or descriptors) and
+  // the tensors' start offsets in their concatenation (kernel_util's tensor_of).
+  template <typename Item>
+  struct TensorList {
+    const Item* items;
+    const size_t* starts;
+    size_t total;
+  };
+  template <typename Item>
+  TensorList<Item> upload_tensor_list(const std::vector<Item>& items, const std::vector<size_t>& numels) {
+    const size_t count = items.size();
+    const size_t list_bytes = (count * sizeof(Item) + alignof(size_t) - 1) / alignof(size_t) * alignof(size_t);
+    std::vector<size_t> starts(count + 1, 0);
+    for (size_t i = 0; i < count; ++i) starts[i + 1] = starts[i] + numels[i];
+    std::vector<char> host(list_bytes + starts.size() * sizeof(size_t));  // [items | starts]
+    std::memcpy(host.data(), items.data(), count * sizeof(Item));
+    std::memcpy(host.data() + list_bytes, starts.data(), starts.size() * sizeof(size_t));
+    const char* d = static_cast<const char*>(uploads_.upload(host.data(), host.size(), stream_));
+    return {reinterpret_cast<const Item*>(d), reinterpret_cast<const size_t*>(d + list_bytes), starts.back()};
   }
 
   template <typename I>
@@ -374,6 +467,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   void* scalars_ = nullptr;
   DeviceMemoryPool pool_;
+  UploadRing uploads_;  // per-op host arrays: grouped GEMM pointer lists, multi-tensor kernels' tensor lists
   // Declared after pool_ so they are destroyed before it.
   std::unordered_map<const void*, Buffer> index_cache_;       // this step's index arrays
   std::unordered_map<const void*, Buffer> persistent_cache_;  // model-lifetime host arrays (RoPE inv_freq)

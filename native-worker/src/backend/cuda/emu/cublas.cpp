@@ -196,6 +196,44 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
               ldc, strideC, batchCount, computeType);
 }
 
+cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle, const cublasOperation_t transa_array[],
+                                          const cublasOperation_t transb_array[], const int m_array[],
+                                          const int n_array[], const int k_array[], const void* alpha_array,
+                                          const void* const Aarray[], cudaDataType_t Atype, const int lda_array[],
+                                          const void* const Barray[], cudaDataType_t Btype, const int ldb_array[],
+                                          const void* beta_array, void* const Carray[], cudaDataType_t Ctype,
+                                          const int ldc_array[], int group_count, const int group_size[],
+                                          cublasComputeType_t computeType) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (group_count < 0) return report(CUBLAS_STATUS_INVALID_VALUE, "negative group count");
+  if (group_count == 0) return CUBLAS_STATUS_SUCCESS;
+  if (transa_array == nullptr || transb_array == nullptr || m_array == nullptr || n_array == nullptr ||
+      k_array == nullptr || alpha_array == nullptr || lda_array == nullptr || ldb_array == nullptr ||
+      beta_array == nullptr || ldc_array == nullptr || group_size == nullptr)
+    return report(CUBLAS_STATUS_INVALID_VALUE, "a per-group array is null");
+  size_t total = 0;
+  for (int g = 0; g < group_count; ++g) {
+    if (group_size[g] < 0) return report(CUBLAS_STATUS_INVALID_VALUE, "negative group size");
+    total += static_cast<size_t>(group_size[g]);
+  }
+  const size_t list_bytes = total * sizeof(void*);
+  if (!grove::cuda::emu::is_device_range(Aarray, list_bytes) || !grove::cuda::emu::is_device_range(Barray, list_bytes) ||
+      !grove::cuda::emu::is_device_range(Carray, list_bytes))
+    return report(CUBLAS_STATUS_EXECUTION_FAILED, "a pointer array is not in device memory (a GPU would fault)");
+  size_t p = 0;
+  for (int g = 0; g < group_count; ++g) {
+    const float* alpha = static_cast<const float*>(alpha_array) + g;
+    const float* beta = static_cast<const float*>(beta_array) + g;
+    for (int i = 0; i < group_size[g]; ++i, ++p) {
+      const cublasStatus_t s = gemm(handle, transa_array[g], transb_array[g], m_array[g], n_array[g], k_array[g], alpha,
+                                    Aarray[p], Atype, lda_array[g], 0, Barray[p], Btype, ldb_array[g], 0, beta,
+                                    Carray[p], Ctype, ldc_array[g], 0, 1, computeType);
+      if (s != CUBLAS_STATUS_SUCCESS) return s;
+    }
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
 cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
                            int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
                            const float* beta, float* C, int ldc) {

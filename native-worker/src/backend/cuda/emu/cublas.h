@@ -1,4 +1,4 @@
-// Emulated cuBLAS subset: handles, streams, math mode, and GemmEx / GemmStridedBatchedEx / Sgemm with cuBLAS's
+// Emulated cuBLAS subset: handles, streams, math mode, and GemmEx / GemmStridedBatchedEx / GemmGroupedBatchedEx / Sgemm with cuBLAS's
 // column-major conventions. Inputs are read as their type, products are summed in fp32, and C is rounded to its
 // type. The type combinations are those cuBLAS accepts with CUBLAS_COMPUTE_32F: A and B of the same type, and
 // (A, C) one of (32F, 32F), (16BF, 16BF), (16BF, 32F); others give CUBLAS_STATUS_NOT_SUPPORTED, as on the GPU.
@@ -72,6 +72,18 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
                                           long long strideB, const void* beta, void* C, cudaDataType Ctype, int ldc,
                                           long long strideC, int batchCount, cublasComputeType_t computeType,
                                           cublasGemmAlgo_t algo);
+
+// Problems in groups: group g has group_size[g] problems sharing transa_array[g], m_array[g], ..., alpha_array[g]
+// (host arrays of group_count entries); Aarray, Barray and Carray hold one pointer per problem and must themselves
+// lie in device-accessible memory, as cuBLAS reads them on the device.
+cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle, const cublasOperation_t transa_array[],
+                                          const cublasOperation_t transb_array[], const int m_array[],
+                                          const int n_array[], const int k_array[], const void* alpha_array,
+                                          const void* const Aarray[], cudaDataType_t Atype, const int lda_array[],
+                                          const void* const Barray[], cudaDataType_t Btype, const int ldb_array[],
+                                          const void* beta_array, void* const Carray[], cudaDataType_t Ctype,
+                                          const int ldc_array[], int group_count, const int group_size[],
+                                          cublasComputeType_t computeType);
 
 cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
                            int k, const float* alpha, const float* A, int lda, const float* B, int ldb,

@@ -2,6 +2,8 @@
 // op (src/backend/cpu/ops/adamw.cpp): p *= 1 - lr*wd; m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g^2;
 // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps). The bias corrections are computed once on the host in fp64 as the
 // CPU op does. param, grad, m, v are flat [n] fp32 arrays, one element per thread in a grid-stride loop.
+// adamw_step_many runs the same update over several tensors in one launch: the grid strides over their
+// concatenation (kernel_util's tensor_of); the gradient is scaled on load (clipping) and zeroed after use.
 #include <cmath>
 
 #include "backend/cuda/kernels/kernel_util.cuh"
@@ -22,34 +24,66 @@ struct AdamWScalars {
   float eps;
 };
 
+__device__ __forceinline__ void adamw_update(float* __restrict__ param, float* __restrict__ m, float* __restrict__ v,
+                                             float g, const AdamWScalars& s) {
+  float p = *param * s.decay;
+  float mi = *m;
+  mi += (1.0f - s.beta1) * (g - mi);
+  const float vi = *v * s.beta2 + (1.0f - s.beta2) * g * g;
+  const float denom = sqrtf(vi) / s.bc2_sqrt + s.eps;
+  p -= s.step_size * mi / denom;
+  *param = p;
+  *m = mi;
+  *v = vi;
+}
+
+__global__ void adamw_many_kernel(const AdamWTensor* __restrict__ tensors, const size_t* __restrict__ starts, int count,
+                                  size_t total, AdamWScalars s, float grad_scale) {
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= total) return;
+  for (int t = tensor_of(starts, count, i); i < total; i += stride) {
+    while (starts[t + 1] <= i) ++t;
+    const AdamWTensor& x = tensors[t];
+    const size_t j = i - starts[t];
+    const float g = x.grad[j] * grad_scale;
+    x.grad[j] = 0.0f;
+    adamw_update(x.param + j, x.m + j, x.v + j, g, s);
+  }
+}
+
 __global__ void adamw_kernel(float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ m,
                              float* __restrict__ v, size_t n, AdamWScalars s) {
   const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
   for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-    const float g = grad[i];
-    float p = param[i] * s.decay;
-    float mi = m[i];
-    mi += (1.0f - s.beta1) * (g - mi);
-    const float vi = v[i] * s.beta2 + (1.0f - s.beta2) * g * g;
-    const float denom = sqrtf(vi) / s.bc2_sqrt + s.eps;
-    p -= s.step_size * mi / denom;
-    param[i] = p;
-    m[i] = mi;
-    v[i] = vi;
+    adamw_update(param + i, m + i, v + i, grad[i], s);
   }
 }
 
 }  // namespace
 
+namespace {
+AdamWScalars scalars(const AdamWParams& p) {
+  const double bc1 = 1.0 - std::pow(static_cast<double>(p.beta1), static_cast<double>(p.step));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(p.beta2), static_cast<double>(p.step));
+  return {static_cast<float>(p.lr / bc1), static_cast<float>(std::sqrt(bc2)), 1.0f - p.lr * p.weight_decay,
+          p.beta1, p.beta2, p.eps};
+}
+}  // namespace
+
 void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p,
                 cudaStream_t stream) {
   if (n == 0) return;
-  const double bc1 = 1.0 - std::pow(static_cast<double>(p.beta1), static_cast<double>(p.step));
-  const double bc2 = 1.0 - std::pow(static_cast<double>(p.beta2), static_cast<double>(p.step));
-  const AdamWScalars s{static_cast<float>(p.lr / bc1), static_cast<float>(std::sqrt(bc2)),
-                       1.0f - p.lr * p.weight_decay, p.beta1, p.beta2, p.eps};
-  GROVE_LAUNCH(blocks_for(n), kBlock, 0, stream, adamw_kernel)(param, grad, m, v, n, s);
+  GROVE_LAUNCH(blocks_for(n), kBlock, 0, stream, adamw_kernel)(param, grad, m, v, n, scalars(p));
   GROVE_CHECK_LAUNCH("adamw_step");
+}
+
+void adamw_step_many(const AdamWTensor* tensors, const size_t* starts, int count, size_t total, const AdamWParams& p,
+                     float grad_scale, cudaStream_t stream) {
+  if (total == 0) return;
+  GROVE_LAUNCH(blocks_for(total), kBlock, 0, stream, adamw_many_kernel)(tensors, starts, count, total, scalars(p),
+                                                                        grad_scale);
+  GROVE_CHECK_LAUNCH("adamw_step_many");
 }
 
 }  // namespace grove::cuda

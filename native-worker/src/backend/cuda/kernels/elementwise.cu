@@ -70,6 +70,24 @@ __global__ void sum_squares_kernel(const T* __restrict__ x, size_t n, double* ou
   if (threadIdx.x == 0) atomicAdd(out, acc);
 }
 
+// Over several fp32 tensors (kernel_util's tensor_of); one fp64 atomic per block.
+__global__ void sum_squares_many_kernel(const float* const* __restrict__ data, const size_t* __restrict__ starts,
+                                        int count, size_t total, double* out) {
+  __shared__ double scratch[32];
+  double acc = 0.0;
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < total) {
+    for (int t = tensor_of(starts, count, i); i < total; i += stride) {
+      while (starts[t + 1] <= i) ++t;
+      const double v = data[t][i - starts[t]];
+      acc += v * v;
+    }
+  }
+  acc = block_sum(acc, scratch);
+  if (threadIdx.x == 0) atomicAdd(out, acc);
+}
+
 template <typename T, bool kPairs>
 __global__ void count_nonfinite_kernel(const T* __restrict__ x, size_t n, unsigned int* out) {
   __shared__ unsigned int scratch[32];
@@ -149,6 +167,13 @@ void sum_squares(const T* x, size_t n, double* out, cudaStream_t stream) {
   else
     GROVE_LAUNCH(blocks, kBlock, 0, stream, sum_squares_kernel<T, false>)(x, n, out);
   GROVE_CHECK_LAUNCH("sum_squares");
+}
+
+void sum_squares_many(const float* const* data, const size_t* starts, int count, size_t total, double* out,
+                      cudaStream_t stream) {
+  if (total == 0) return;
+  GROVE_LAUNCH(blocks_for(total), kBlock, 0, stream, sum_squares_many_kernel)(data, starts, count, total, out);
+  GROVE_CHECK_LAUNCH("sum_squares_many");
 }
 
 template <typename T>

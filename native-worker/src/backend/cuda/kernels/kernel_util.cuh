@@ -104,6 +104,20 @@ __device__ __forceinline__ V block_sum(V v, V* scratch) {
   return v;
 }
 
+// Multi-tensor kernels stride over the concatenation of `count` tensors, tensor t holding elements
+// [starts[t], starts[t + 1]) (starts[count] = total; empty tensors allowed). The tensor of element i < total:
+// the last t with starts[t] <= i. A thread finds it once by binary search, then, as its i only grows, moves on
+// with `while (starts[t + 1] <= i) ++t`.
+__device__ __forceinline__ int tensor_of(const size_t* __restrict__ starts, int count, size_t i) {
+  int lo = 0, hi = count - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (starts[mid] <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 // ---- host side ----------------------------------------------------------------------------------------------
 
 inline unsigned blocks_for(size_t items, unsigned block = kBlock, unsigned max_blocks = kMaxBlocks) {

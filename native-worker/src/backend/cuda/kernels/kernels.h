@@ -34,6 +34,10 @@ void add_bias(T* y, const T* bias, int rows, int cols, cudaStream_t stream);
 // *out += sum of x^2 (the caller zeroes *out first).
 template <typename T>
 void sum_squares(const T* x, size_t n, double* out, cudaStream_t stream);
+// *out += sum of squares over `count` fp32 tensors in one launch: `data` (their pointers) and `starts` are device
+// arrays, starts[t] the offset of tensor t in the concatenation (starts[count] = total, empty tensors allowed).
+void sum_squares_many(const float* const* data, const size_t* starts, int count, size_t total, double* out,
+                      cudaStream_t stream);
 // *out += number of NaN/Inf elements (the caller zeroes *out first).
 template <typename T>
 void count_nonfinite(const T* x, size_t n, unsigned int* out, cudaStream_t stream);
@@ -46,6 +50,11 @@ void dropout(const T* in, T* out, size_t n, float p, uint64_t key, cudaStream_t 
 // ---- adamw.cu: torch.optim.AdamW on fp32 master weights ------------------------------------------------------
 void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p,
                 cudaStream_t stream);
+// The same over `count` tensors in one launch: `tensors` and `starts` are device arrays, starts[t] the offset of
+// tensor t in the concatenation (starts[0] = 0, starts[count] = total, empty tensors allowed). Each gradient is
+// multiplied by grad_scale when read and zeroed after.
+void adamw_step_many(const AdamWTensor* tensors, const size_t* starts, int count, size_t total, const AdamWParams& p,
+                     float grad_scale, cudaStream_t stream);
 
 // ---- embedding.cu --------------------------------------------------------------------------------------------
 template <typename T>
