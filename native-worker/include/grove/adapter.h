@@ -24,6 +24,9 @@ struct LoraModule {
   int out = 0;
   LoraParam a;  // [r, in]
   LoraParam b;  // [out, r]
+  // A and B in the backend's activation type when that is not fp32 (bf16 on a GPU), what the LoRA GEMMs read;
+  // refreshed from the fp32 values before every forward pass. Empty on an fp32 backend.
+  Buffer a_act, b_act;
 
   LoraParam& param(char which) { return which == 'A' ? a : b; }
   const LoraParam& param(char which) const { return which == 'A' ? a : b; }
@@ -47,6 +50,9 @@ class Adapter {
   // PEFT default init: A ~ kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)) drawn from the seed, B = 0.
   void init_default(uint64_t seed);
   void zero_grads();
+  // Rounds every module's fp32 A and B into a_act, b_act (allocated on first use) in one backend call; nothing on
+  // an fp32 backend. Called before each forward pass, so the copies always hold the current weights.
+  void refresh_activation_copies();
 
  private:
   Backend& backend_;

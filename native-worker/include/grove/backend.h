@@ -78,6 +78,13 @@ struct AdamWTensor {
   size_t numel = 0;
 };
 
+// One copy of Backend::copy over several tensors.
+struct TensorCopy {
+  TypedPtr dst;
+  ConstTypedPtr src;
+  size_t numel = 0;
+};
+
 // A tensor's elements, for ops over several tensors at once.
 struct ConstTensor {
   ConstTypedPtr data;
@@ -125,6 +132,9 @@ class Backend {
   virtual void copy_to_host(float* dst, ConstTypedPtr src, size_t n) = 0;
   // Converts when the types differ.
   virtual void copy(TypedPtr dst, ConstTypedPtr src, size_t n) = 0;
+  // Several copies at once (an adapter's LoRA matrices into the activation type); a device backend may run them
+  // in one launch. The default copies one by one.
+  virtual void copy(const std::vector<TensorCopy>& copies);
   virtual void fill(TypedPtr x, float value, size_t n) = 0;
 
   // C = alpha * op(A) * op(B) + beta * C, with op(A) M x K and op(B) K x N, accumulated in fp32 whatever the

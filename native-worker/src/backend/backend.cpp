@@ -79,6 +79,10 @@ void Backend::gemm_grouped(const std::vector<GemmGroup>& groups) {
   }
 }
 
+void Backend::copy(const std::vector<TensorCopy>& copies) {
+  for (const TensorCopy& c : copies) copy(c.dst, c.src, c.numel);
+}
+
 double Backend::sum_squares(const std::vector<ConstTensor>& tensors) {
   double sum = 0.0;
   for (const ConstTensor& t : tensors) sum += sum_squares(t.data, t.numel);

@@ -58,6 +58,19 @@ void Adapter::init_default(uint64_t seed) {
   }
 }
 
+void Adapter::refresh_activation_copies() {
+  const DType act = backend_.activation_dtype();
+  if (act == DType::kF32) return;
+  std::vector<TensorCopy> copies;
+  for (auto& m : modules_) {
+    if (m.a_act.empty()) m.a_act = backend_.alloc(m.a.numel(), MemoryCategory::kActivations, act);
+    if (m.b_act.empty()) m.b_act = backend_.alloc(m.b.numel(), MemoryCategory::kActivations, act);
+    copies.push_back({m.a_act.ptr(), m.a.value.ptr(), m.a.numel()});
+    copies.push_back({m.b_act.ptr(), m.b.value.ptr(), m.b.numel()});
+  }
+  backend_.copy(copies);
+}
+
 void Adapter::zero_grads() {
   for (auto& m : modules_) {
     backend_.fill(m.a.grad.data(), 0.0f, m.a.numel());

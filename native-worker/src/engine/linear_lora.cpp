@@ -1,14 +1,16 @@
 #include "engine/linear_lora.h"
 
+#include <string>
+
 #include "grove/rng.h"
 
 namespace grove {
 
 ConstTypedPtr LoraSaved::a_op() const {
-  return a.empty() ? ConstTypedPtr(module->a.value.ptr()) : ConstTypedPtr(a.ptr());
+  return module->a_act.empty() ? ConstTypedPtr(module->a.value.ptr()) : ConstTypedPtr(module->a_act.ptr());
 }
 ConstTypedPtr LoraSaved::b_op() const {
-  return b.empty() ? ConstTypedPtr(module->b.value.ptr()) : ConstTypedPtr(b.ptr());
+  return module->b_act.empty() ? ConstTypedPtr(module->b.value.ptr()) : ConstTypedPtr(module->b_act.ptr());
 }
 
 uint64_t LinearLora::dropout_key(const JobSegment& seg) const {
@@ -38,14 +40,11 @@ void LinearLora::forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, s
       backend_.dropout(xs, sv.x_dropped.ptr(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
       xs = sv.x_dropped.ptr();
     }
-    const DType act = backend_.activation_dtype();
-    if (act != DType::kF32) {
-      sv.a = backend_.alloc(mod->a.numel(), MemoryCategory::kActivations, act);
-      sv.b = backend_.alloc(mod->b.numel(), MemoryCategory::kActivations, act);
-      backend_.copy(sv.a.ptr(), mod->a.value.ptr(), mod->a.numel());
-      backend_.copy(sv.b.ptr(), mod->b.value.ptr(), mod->b.numel());
+    if (backend_.activation_dtype() != DType::kF32 && mod->a_act.empty()) {
+      throw BackendError("LoRA layer " + std::to_string(layer_) + ": the adapter's activation-type copies were not "
+                         "made before the forward pass (Adapter::refresh_activation_copies)");
     }
-    sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, act);
+    sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, backend_.activation_dtype());
     lora[0].problems.push_back({n, r, in, 1.0f, xs, in, sv.a_op(), in, 0.0f, sv.u.ptr(), r});
     lora[1].problems.push_back({n, out, r, seg.adapter->scale(), sv.u.ptr(), r, sv.b_op(), r, 1.0f,
                                 y.at(static_cast<size_t>(seg.row_begin) * out), out});

@@ -4,11 +4,11 @@
 // segment's GEMM of a stage in one Backend::gemm_grouped call (one launch on a GPU instead of one per job).
 // Backward: dx = dy W once over all rows, plus per segment dB += scale dy^T u, du = scale dy B,
 // dA += du^T dropout(x), dx[seg] += dropout'(du A). Base W and b get no gradient (frozen).
-// LoRA GEMM operands are in the backend's activation type: on a bf16 backend the fp32 A and B are rounded to bf16
-// once per step (kept for backward) and u, du are written in bf16, which is what a GEMM with a bf16 operand would
-// round them to anyway: the values match casting per GEMM (up to cuBLAS picking another kernel for a bf16 output),
-// with 2 casts per job, projection and layer instead of 8. Gradients of A and B accumulate in fp32. On the fp32 CPU
-// backend nothing is cast or copied.
+// LoRA GEMM operands are in the backend's activation type: on a bf16 backend they read the adapter's bf16 copies
+// of A and B (LoraModule::a_act, b_act, refreshed once per forward pass for the whole adapter in one launch), and
+// u, du are written in bf16, which is what a GEMM with a bf16 operand would round them to anyway: the values match
+// casting per GEMM (up to cuBLAS picking another kernel for a bf16 output). Gradients of A and B accumulate in
+// fp32. On the fp32 CPU backend nothing is cast or copied.
 #pragma once
 
 #include <vector>
@@ -24,7 +24,7 @@ struct LoraSaved {
   LoraModule* module = nullptr;  // null: the job does not target this projection
   Buffer x_dropped;              // dropout(x[seg]); empty when dropout is 0 (x itself is used)
   Buffer u;                      // dropout(x[seg]) A^T, [n, r], activation type
-  Buffer a, b;                   // A and B in the activation type; empty when that is fp32 (the values are used)
+  // A and B as the GEMMs read them: the activation-type copies, or the fp32 values on an fp32 backend.
   ConstTypedPtr a_op() const;
   ConstTypedPtr b_op() const;
 };

@@ -50,6 +50,12 @@ void ModelStep::forward(bool keep_activations) {
   cache_.clear();
   cache_.resize(c.num_layers);
   backend_.begin_step();
+  // The LoRA GEMMs read each adapter's activation-type copies of A and B: refreshed once per adapter (a job's
+  // segments are adjacent; a repeat would only cost a launch).
+  for (size_t s = 0; s < batch_.segments.size(); ++s) {
+    Adapter* a = batch_.segments[s].adapter;
+    if (s == 0 || a != batch_.segments[s - 1].adapter) a->refresh_activation_copies();
+  }
   Buffer x = activation(static_cast<size_t>(T) * H);
   backend_.embedding_forward(model_.embed.ptr(), batch_.ids.data(), T, H, x.ptr());
   for (int l = 0; l < c.num_layers; ++l) {

@@ -199,6 +199,17 @@ TEST_F(BackendOps, CopiesConvertAndReductionsSeeEveryElement) {
   Buffer h = gpu->alloc(x.size(), MemoryCategory::kActivations, DType::kBF16);
   gpu->copy(h.ptr(), f.ptr(), x.size());
   EXPECT_LT(norm_err(get(*gpu, h), x), 4e-3);  // one bf16 rounding
+  // Several copies in one call: fp32 -> bf16 ones (one launch) beside a same-type one, an empty one and one
+  // starting mid-buffer.
+  Buffer h2 = put(*gpu, std::vector<float>(x.size(), NAN), DType::kBF16);
+  Buffer tail = put(*gpu, std::vector<float>(7, NAN), DType::kBF16);
+  Buffer same = put(*gpu, std::vector<float>(x.size(), NAN), DType::kBF16);
+  gpu->copy({{h2.ptr(), f.ptr(), x.size()}, {tail.ptr(), f.ptr().at(990), 7}, {same.ptr(), h.ptr(), x.size()},
+             {tail.ptr(), f.ptr(), 0}});
+  EXPECT_EQ(get(*gpu, h2), get(*gpu, h));  // the same rounding as the single copy
+  EXPECT_EQ(get(*gpu, same), get(*gpu, h));
+  const std::vector<float> tail_got = get(*gpu, tail), h_got = get(*gpu, h);
+  EXPECT_EQ(tail_got, std::vector<float>(h_got.begin() + 990, h_got.begin() + 997));
   double sq = 0;
   for (float v : round_bf16(x)) sq += static_cast<double>(v) * v;
   EXPECT_NEAR(gpu->sum_squares(h.ptr(), x.size()), sq, 1e-6 * sq);

@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
 
   void copy_from_host(TypedPtr dst, const float* src, size_t n) override { std::memcpy(dst.f32(), src, n * 4); }
   void copy_to_host(float* dst, ConstTypedPtr src, size_t n) override { std::memcpy(dst, src.f32(), n * 4); }
+  using Backend::copy;  // the several-copy form copies one by one
   void copy(TypedPtr dst, ConstTypedPtr src, size_t n) override { std::memmove(dst.f32(), src.f32(), n * 4); }
   void fill(TypedPtr xp, float value, size_t n) override {
     float* x = xp.f32();

@@ -123,6 +123,23 @@ class CudaBackend final : public Backend {
     with_type(dst, [&](auto* d) { with_type(src, [&](const auto* s) { cast(s, d, n, stream_); }); });
   }
 
+  // fp32 -> bf16 copies in one launch, any others one by one.
+  void copy(const std::vector<TensorCopy>& copies) override {
+    std::vector<CastItem> casts;
+    std::vector<size_t> numels;
+    for (const TensorCopy& c : copies) {
+      if (c.src.dtype == DType::kF32 && c.dst.dtype == DType::kBF16 && copies.size() > 1) {
+        casts.push_back({static_cast<const float*>(c.src.p), static_cast<bf16*>(c.dst.p)});
+        numels.push_back(c.numel);
+      } else {
+        copy(c.dst, c.src, c.numel);
+      }
+    }
+    if (casts.empty()) return;
+    const auto list = upload_tensor_list(casts, numels);
+    cuda::cast_many(list.items, list.starts, static_cast<int>(casts.size()), list.total, stream_);
+  }
+
   void fill(TypedPtr x, float value, size_t n) override {
     if (n == 0) return;
     if (value == 0.0f) {

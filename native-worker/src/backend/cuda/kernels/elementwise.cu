@@ -70,6 +70,19 @@ __global__ void sum_squares_kernel(const T* __restrict__ x, size_t n, double* ou
   if (threadIdx.x == 0) atomicAdd(out, acc);
 }
 
+// fp32 -> bf16 over several tensors (kernel_util's tensor_of), one element per thread.
+__global__ void cast_many_kernel(const CastItem* __restrict__ items, const size_t* __restrict__ starts, int count,
+                                 size_t total) {
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= total) return;
+  for (int t = tensor_of(starts, count, i); i < total; i += stride) {
+    while (starts[t + 1] <= i) ++t;
+    const size_t j = i - starts[t];
+    items[t].dst[j] = __float2bfloat16(items[t].src[j]);
+  }
+}
+
 // Over several fp32 tensors (kernel_util's tensor_of); one fp64 atomic per block.
 __global__ void sum_squares_many_kernel(const float* const* __restrict__ data, const size_t* __restrict__ starts,
                                         int count, size_t total, double* out) {
@@ -167,6 +180,12 @@ void sum_squares(const T* x, size_t n, double* out, cudaStream_t stream) {
   else
     GROVE_LAUNCH(blocks, kBlock, 0, stream, sum_squares_kernel<T, false>)(x, n, out);
   GROVE_CHECK_LAUNCH("sum_squares");
+}
+
+void cast_many(const CastItem* items, const size_t* starts, int count, size_t total, cudaStream_t stream) {
+  if (total == 0) return;
+  GROVE_LAUNCH(blocks_for(total), kBlock, 0, stream, cast_many_kernel)(items, starts, count, total);
+  GROVE_CHECK_LAUNCH("cast_many");
 }
 
 void sum_squares_many(const float* const* data, const size_t* starts, int count, size_t total, double* out,

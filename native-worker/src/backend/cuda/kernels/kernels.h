@@ -18,6 +18,13 @@ using bf16 = __nv_bfloat16;
 // ---- elementwise.cu: conversions, fills, BLAS-1, reductions --------------------------------------------------
 template <typename TD, typename TS>
 void cast(const TS* src, TD* dst, size_t n, cudaStream_t stream);
+// fp32 -> bf16 over `count` tensors in one launch: `items` and `starts` are device arrays, starts[t] the offset of
+// tensor t in the concatenation (starts[count] = total, empty tensors allowed).
+struct CastItem {
+  const float* src;
+  bf16* dst;
+};
+void cast_many(const CastItem* items, const size_t* starts, int count, size_t total, cudaStream_t stream);
 template <typename T>
 void fill(T* x, float value, size_t n, cudaStream_t stream);
 // y += alpha * x
