@@ -10,10 +10,12 @@
 //   attention     per layer 4 c H D forward (QK^T and PV) and 8 c H D backward (dQ, dK, dV, dP), c = the mean
 //                 number of visible keys per query, (L + 1) / 2 for causal sequences of length L.
 //
-// The 4-job run at the first sequence length runs again with each job's LoRA GEMMs launched one by one instead of
+// Each run ends with one more step timed op by op on the device (op_seconds; printed for the 4-job runs at the
+// first sequence length). The 4-job run at the first sequence length runs again with each job's LoRA GEMMs launched one by one instead of
 // grouped (Backend::gemm_grouped), under "lora_one_by_one".
 //
 // --shapes tiny runs a tiny model instead (the dry run of scripts/gpu-check.sh on a machine without a GPU).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -130,13 +132,40 @@ json run_config(grove::Backend& backend, const grove::Model& model, const std::s
       tokens += r.tokens;
     }
   }
+  // One more step with the backend timing each op on the device: where the step's time goes. The span not
+  // covered by any op is time the GPU waited for the host.
+  backend.set_op_timing(true);
+  const auto t0 = std::chrono::steady_clock::now();
+  grove::StepReport profiled = engine.step();
+  std::vector<grove::OpTime> ops = backend.op_times();
+  const double profiled_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  backend.set_op_timing(false);
+  json op_seconds = json::object();
+  for (const grove::OpTime& t : ops) op_seconds[t.op] = {{"seconds", t.seconds}, {"calls", t.calls}};
   for (int j = 0; j < jobs; ++j) (void)engine.remove_job("job" + std::to_string(j));
   size_t free_bytes = 0, total_bytes = 0;
   cudaMemGetInfo(&free_bytes, &total_bytes);
   return {{"jobs", jobs}, {"seq", seq}, {"tokens_per_s", tokens / seconds},
           {"flops_per_token", flops_per_token(model.config, seq)},
           {"engine_peak_bytes", backend.memory_stats().peak_total}, {"device_used_bytes", total_bytes - free_bytes},
-          {"grouped_lora_gemm", backend.grouped_gemm()}};
+          {"grouped_lora_gemm", backend.grouped_gemm()}, {"profiled_step_s", profiled.failed.empty() ? profiled_s : 0.0},
+          {"op_seconds", op_seconds}};
+}
+
+// Device time by op family of the run's profiled step, largest first, and the rest of the step's wall time.
+void print_op_times(const json& r) {
+  std::vector<std::pair<double, std::string>> ops;
+  double covered = 0;
+  for (const auto& [op, t] : r["op_seconds"].items()) {
+    ops.emplace_back(t["seconds"].get<double>(), op + " (" + std::to_string(t["calls"].get<int64_t>()) + ")");
+    covered += t["seconds"].get<double>();
+  }
+  std::sort(ops.rbegin(), ops.rend());
+  const double step = r["profiled_step_s"].get<double>();
+  std::printf("  one profiled step: %.1f ms; device time by op (calls):\n", 1e3 * step);
+  for (const auto& [s, op] : ops) std::printf("    %-40s %8.2f ms %5.1f%%\n", op.c_str(), 1e3 * s, 100 * s / step);
+  std::printf("    %-40s %8.2f ms %5.1f%%\n", "not in any op (waiting for the host)", 1e3 * (step - covered),
+              100 * (step - covered) / step);
 }
 
 }  // namespace
@@ -196,6 +225,7 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
         result["runs"].push_back(r);
+        if (jobs == 4 && seq == seqs.front() && !r.contains("error")) print_op_times(r);
         if (jobs == 4 && seq == seqs.front() && !r.contains("error") && r["grouped_lora_gemm"].get<bool>()) {
           // The same run with each job's LoRA GEMMs launched one by one: what grouping them gains.
           backend->set_grouped_gemm(false);

@@ -14,6 +14,19 @@ def load(path):
         return None
 
 
+def print_op_times(run):
+    """Where the headline run's profiled step spent its device time, largest first."""
+    ops = (run or {}).get("op_seconds") or {}
+    step = (run or {}).get("profiled_step_s") or 0
+    if not ops or step <= 0:
+        return
+    print(f"one profiled step of {run['model']}, {run['jobs']} jobs, L={run['seq']}: {1e3 * step:.1f} ms")
+    for op, t in sorted(ops.items(), key=lambda kv: -kv[1]["seconds"]):
+        print(f"  {op + ' (' + str(t['calls']) + ')':42} {1e3 * t['seconds']:8.2f} ms {100 * t['seconds'] / step:5.1f}%")
+    rest = step - sum(t["seconds"] for t in ops.values())
+    print(f"  {'not in any op (waiting for the host)':42} {1e3 * rest:8.2f} ms {100 * rest / step:5.1f}%")
+
+
 def main():
     grove, single, separate = (load(p) for p in sys.argv[1:4])
     if grove is None:
@@ -52,6 +65,8 @@ def main():
               f"grouped {gain:.2f}x")
         if headline and (headline["model"], headline["seq"]) == (r["model"], r["seq"]):
             headline["grouped_lora_gain"] = gain
+    if headline:
+        print_op_times(grouped.get((headline["model"], headline["seq"], 4)))
     result = {"gemm_bf16_tflops": grove["gemm_bf16_flops"] / 1e12, **headline}
     if headline:
         result["targets_met"] = {

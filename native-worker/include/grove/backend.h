@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "grove/buffer.h"
@@ -67,6 +68,13 @@ struct GemmProblem {
   float beta = 0.0f;
   TypedPtr c;
   int ldc = 0;
+};
+
+// Device time spent in one family of backend ops (Backend::op_times).
+struct OpTime {
+  std::string op;
+  int64_t calls = 0;
+  double seconds = 0.0;
 };
 
 // One fp32 tensor of a multi-tensor AdamW step: master weights, gradient, first and second moments, numel each.
@@ -126,6 +134,10 @@ class Backend {
   virtual std::optional<size_t> device_used_bytes() const { return std::nullopt; }
   // Called by the engine at the start of each step: host index arrays of the previous step are no longer valid.
   virtual void begin_step() {}
+  // Device time per op family (a GPU backend, from events around each op), for benchmarks: turning it on clears
+  // the totals; op_times() waits for the device and returns them. Nothing on a backend without it.
+  virtual void set_op_timing(bool on) {}
+  virtual std::vector<OpTime> op_times() { return {}; }
 
   // Host transfers convert between fp32 on the host and the tensor's type.
   virtual void copy_from_host(TypedPtr dst, const float* src, size_t n) = 0;

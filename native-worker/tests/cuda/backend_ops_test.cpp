@@ -193,6 +193,36 @@ TEST_F(BackendOps, GemmGroupedMatchesOneByOneAndTheCpu) {
   EXPECT_LT(norm_err(grouped, alone), kTol);  // different kernels on a GPU may round a bf16 output differently
 }
 
+// Op timing for benchmarks: each op family once per call, an op run through another counted under the outer
+// one, nothing while off, nothing at all on the CPU backend.
+TEST_F(BackendOps, TimesOpsByFamilyWhenAsked) {
+  const int m = 16, n = 8, k = 32;
+  Buffer a = put(*gpu, random_floats(static_cast<size_t>(m) * k, -1, 1, 71), DType::kBF16);
+  Buffer b = put(*gpu, random_floats(static_cast<size_t>(n) * k, -1, 1, 72), DType::kBF16);
+  Buffer c = gpu->alloc(static_cast<size_t>(m) * n, MemoryCategory::kActivations, DType::kBF16);
+  auto gemm = [&] { gpu->gemm(false, true, m, n, k, 1.0f, a.ptr(), k, b.ptr(), k, 0.0f, c.ptr(), n); };
+  gemm();  // timing off: not counted
+  gpu->set_op_timing(true);
+  gemm();
+  gemm();
+  gpu->set_grouped_gemm(false);  // one by one: its GEMMs are nested in the grouped op and count under it
+  const GemmProblem p{m, n, k, 1.0f, a.ptr(), k, b.ptr(), k, 0.0f, c.ptr(), n};
+  gpu->gemm_grouped({{false, true, {p, p, p}}});
+  gpu->set_grouped_gemm(true);
+  std::map<std::string, OpTime> got;
+  for (const OpTime& t : gpu->op_times()) got[t.op] = t;
+  gpu->set_op_timing(false);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got["GEMM (frozen projections)"].calls, 2);
+  EXPECT_EQ(got["GEMM (LoRA, grouped)"].calls, 1);
+  for (const auto& [op, t] : got) EXPECT_GE(t.seconds, 0.0) << op;
+  gpu->set_op_timing(true);  // on again: the totals start over
+  EXPECT_TRUE(gpu->op_times().empty());
+  gpu->set_op_timing(false);
+  cpu->set_op_timing(true);
+  EXPECT_TRUE(cpu->op_times().empty());
+}
+
 TEST_F(BackendOps, CopiesConvertAndReductionsSeeEveryElement) {
   auto x = random_floats(1001, -2, 2, 21);
   Buffer f = put(*gpu, x, DType::kF32);

@@ -16,6 +16,7 @@
 #include "backend/cuda/cuda_api.h"
 #include "backend/cuda/device_memory_pool.h"
 #include "backend/cuda/kernels/kernels.h"
+#include "backend/cuda/op_timer.h"
 #include "backend/cuda/upload_ring.h"
 #include "grove/cuda_backend.h"
 
@@ -71,6 +72,8 @@ class CudaBackend final : public Backend {
   DType weight_dtype() const override { return DType::kBF16; }
   DType activation_dtype() const override { return DType::kBF16; }
   void begin_step() override { index_cache_.clear(); }
+  void set_op_timing(bool on) override { timer_.enable(on); }
+  std::vector<OpTime> op_times() override { return timer_.collect(stream_); }
   void release_cached_memory() override { pool_.release_cached(); }
   std::optional<size_t> device_used_bytes() const override {
     size_t free_bytes = 0, total_bytes = 0;
@@ -90,6 +93,7 @@ class CudaBackend final : public Backend {
   }
 
   void copy_from_host(TypedPtr dst, const float* src, size_t n) override {
+    const OpTimer::Scope timed(timer_, "host transfers", stream_);
     if (n == 0) return;
     if (dst.dtype == DType::kF32) {
       check_cuda(cudaMemcpyAsync(dst.p, src, n * 4, cudaMemcpyHostToDevice, stream_), "copy_from_host");
@@ -103,6 +107,7 @@ class CudaBackend final : public Backend {
   }
 
   void copy_to_host(float* dst, ConstTypedPtr src, size_t n) override {
+    const OpTimer::Scope timed(timer_, "host transfers", stream_);
     if (n == 0) return;
     if (src.dtype == DType::kF32) {
       check_cuda(cudaMemcpyAsync(dst, src.p, n * 4, cudaMemcpyDeviceToHost, stream_), "copy_to_host");
@@ -115,6 +120,7 @@ class CudaBackend final : public Backend {
   }
 
   void copy(TypedPtr dst, ConstTypedPtr src, size_t n) override {
+    const OpTimer::Scope timed(timer_, "copies and casts", stream_);
     if (n == 0) return;
     if (dst.dtype == src.dtype) {
       check_cuda(cudaMemcpyAsync(dst.p, src.p, n * dtype_size(dst.dtype), cudaMemcpyDeviceToDevice, stream_), "copy");
@@ -125,6 +131,7 @@ class CudaBackend final : public Backend {
 
   // fp32 -> bf16 copies in one launch, any others one by one.
   void copy(const std::vector<TensorCopy>& copies) override {
+    const OpTimer::Scope timed(timer_, "copies and casts", stream_);
     std::vector<CastItem> casts;
     std::vector<size_t> numels;
     for (const TensorCopy& c : copies) {
@@ -141,6 +148,7 @@ class CudaBackend final : public Backend {
   }
 
   void fill(TypedPtr x, float value, size_t n) override {
+    const OpTimer::Scope timed(timer_, "fill", stream_);
     if (n == 0) return;
     if (value == 0.0f) {
       check_cuda(cudaMemsetAsync(x.p, 0, n * dtype_size(x.dtype), stream_), "fill");
@@ -151,6 +159,7 @@ class CudaBackend final : public Backend {
 
   void gemm(bool ta, bool tb, int m, int n, int k, float alpha, ConstTypedPtr a, int lda, ConstTypedPtr b, int ldb,
             float beta, TypedPtr c, int ldc) override {
+    const OpTimer::Scope timed(timer_, "GEMM (frozen projections)", stream_);
     if (m == 0 || n == 0) return;
     if (k == 0) {
       for (int i = 0; i < m; ++i) scale(c.at(static_cast<size_t>(i) * ldc), beta, n);
@@ -172,6 +181,7 @@ class CudaBackend final : public Backend {
   // lists of all groups uploaded in one copy; otherwise, or when grouping is off or this cuBLAS refuses it, one
   // GEMM per problem.
   void gemm_grouped(const std::vector<GemmGroup>& groups) override {
+    const OpTimer::Scope timed(timer_, "GEMM (LoRA, grouped)", stream_);
     constexpr size_t kOneByOne = SIZE_MAX;
     std::vector<const void*> pointers;
     std::vector<size_t> offset(groups.size(), kOneByOne);
@@ -204,6 +214,7 @@ class CudaBackend final : public Backend {
   }
 
   void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) override {
+    const OpTimer::Scope timed(timer_, "elementwise", stream_);
     require_same(y.dtype, bias.dtype, "add_bias");
     with_type(y, [&](auto* p) {
       using T = std::remove_pointer_t<decltype(p)>;
@@ -211,17 +222,21 @@ class CudaBackend final : public Backend {
     });
   }
   void axpy(TypedPtr y, ConstTypedPtr x, float alpha, size_t n) override {
+    const OpTimer::Scope timed(timer_, "elementwise", stream_);
     with_type(y, [&](auto* yp) { with_type(x, [&](const auto* xp) { cuda::axpy(yp, xp, alpha, n, stream_); }); });
   }
   void scale(TypedPtr x, float alpha, size_t n) override {
+    const OpTimer::Scope timed(timer_, "elementwise", stream_);
     with_type(x, [&](auto* p) { cuda::scale(p, alpha, n, stream_); });
   }
   void scale_rows(TypedPtr x, const float* w, int rows, int cols) override {
+    const OpTimer::Scope timed(timer_, "elementwise", stream_);
     with_type(x, [&](auto* p) { cuda::scale_rows(p, w, rows, cols, stream_); });
   }
   double sum_squares(ConstTypedPtr x, size_t n) override { return sum_squares(std::vector<ConstTensor>{{x, n}}); }
   // Into one device scalar, read back once: fp32 tensors (gradients) in one launch, others one launch each.
   double sum_squares(const std::vector<ConstTensor>& tensors) override {
+    const OpTimer::Scope timed(timer_, "gradient norm", stream_);
     double* out = static_cast<double*>(scalars_);
     check_cuda(cudaMemsetAsync(out, 0, sizeof(double), stream_), "sum_squares");
     std::vector<const float*> f32;
@@ -244,6 +259,7 @@ class CudaBackend final : public Backend {
     return host;
   }
   bool all_finite(ConstTypedPtr x, size_t n) override {
+    const OpTimer::Scope timed(timer_, "all_finite", stream_);
     unsigned int* out = reinterpret_cast<unsigned int*>(static_cast<char*>(scalars_) + 16);
     check_cuda(cudaMemsetAsync(out, 0, sizeof(unsigned int), stream_), "all_finite");
     with_type(x, [&](const auto* p) { cuda::count_nonfinite(p, n, out, stream_); });
@@ -254,6 +270,7 @@ class CudaBackend final : public Backend {
   }
 
   void dropout(ConstTypedPtr in, TypedPtr out, size_t n, float p, uint64_t key) override {
+    const OpTimer::Scope timed(timer_, "dropout", stream_);
     require_same(in.dtype, out.dtype, "dropout");
     with_type(out, [&](auto* o) {
       using T = std::remove_pointer_t<decltype(o)>;
@@ -261,6 +278,7 @@ class CudaBackend final : public Backend {
     });
   }
   void embedding_forward(ConstTypedPtr table, const int32_t* ids, int tokens, int dim, TypedPtr out) override {
+    const OpTimer::Scope timed(timer_, "embedding", stream_);
     require_same(table.dtype, out.dtype, "embedding_forward");
     const int32_t* d_ids = upload(ids, tokens);
     with_type(out, [&](auto* o) {
@@ -269,10 +287,12 @@ class CudaBackend final : public Backend {
     });
   }
   void embedding_backward(const float* dout, const int32_t* ids, int tokens, int dim, float* dtable) override {
+    const OpTimer::Scope timed(timer_, "embedding", stream_);
     cuda::embedding_backward(dout, upload(ids, tokens), tokens, dim, dtable, stream_);
   }
   void rmsnorm_forward(ConstTypedPtr x, ConstTypedPtr w, int rows, int dim, float eps, TypedPtr y,
                        float* rstd) override {
+    const OpTimer::Scope timed(timer_, "rmsnorm", stream_);
     require_same(x.dtype, y.dtype, "rmsnorm_forward");
     require_same(w.dtype, y.dtype, "rmsnorm_forward");
     with_type(y, [&](auto* yp) {
@@ -282,6 +302,7 @@ class CudaBackend final : public Backend {
   }
   void rmsnorm_backward(ConstTypedPtr dy, ConstTypedPtr x, ConstTypedPtr w, const float* rstd, int rows, int dim,
                         TypedPtr dx) override {
+    const OpTimer::Scope timed(timer_, "rmsnorm", stream_);
     require_same(dy.dtype, dx.dtype, "rmsnorm_backward");
     require_same(x.dtype, dx.dtype, "rmsnorm_backward");
     require_same(w.dtype, dx.dtype, "rmsnorm_backward");
@@ -293,15 +314,18 @@ class CudaBackend final : public Backend {
   }
   void rope_forward(TypedPtr x, const int32_t* positions, int tokens, int heads, int head_dim,
                     const float* inv_freq) override {
+    const OpTimer::Scope timed(timer_, "rope", stream_);
     rope(x, positions, tokens, heads, head_dim, inv_freq, false);
   }
   void rope_backward(TypedPtr dx, const int32_t* positions, int tokens, int heads, int head_dim,
                      const float* inv_freq) override {
+    const OpTimer::Scope timed(timer_, "rope", stream_);
     rope(dx, positions, tokens, heads, head_dim, inv_freq, true);
   }
 
   void attention_forward(const AttentionShape& s, ConstTypedPtr q, ConstTypedPtr k, ConstTypedPtr v, TypedPtr out,
                          float* lse) override {
+    const OpTimer::Scope timed(timer_, "attention forward", stream_);
     const AttentionArgs a = attention_args(s);
     Buffer ws = scratch(attention_forward_workspace_bytes(a));
     with_type(out, [&](auto* o) {
@@ -313,6 +337,7 @@ class CudaBackend final : public Backend {
   void attention_backward(const AttentionShape& s, ConstTypedPtr dout, ConstTypedPtr q, ConstTypedPtr k,
                           ConstTypedPtr v, ConstTypedPtr out, const float* lse, TypedPtr dq, TypedPtr dk,
                           TypedPtr dv) override {
+    const OpTimer::Scope timed(timer_, "attention backward", stream_);
     const AttentionArgs a = attention_args(s);
     Buffer ws = scratch(attention_backward_workspace_bytes(a));
     with_type(dq, [&](auto* dqp) {
@@ -324,6 +349,7 @@ class CudaBackend final : public Backend {
   }
 
   void swiglu_forward(ConstTypedPtr gate, ConstTypedPtr up, TypedPtr out, size_t n) override {
+    const OpTimer::Scope timed(timer_, "swiglu", stream_);
     require_same(gate.dtype, out.dtype, "swiglu_forward");
     require_same(up.dtype, out.dtype, "swiglu_forward");
     with_type(out, [&](auto* o) {
@@ -333,6 +359,7 @@ class CudaBackend final : public Backend {
   }
   void swiglu_backward(ConstTypedPtr dout, ConstTypedPtr gate, ConstTypedPtr up, TypedPtr dgate, TypedPtr dup,
                        size_t n) override {
+    const OpTimer::Scope timed(timer_, "swiglu", stream_);
     require_same(dout.dtype, dgate.dtype, "swiglu_backward");
     with_type(dgate, [&](auto* dg) {
       using T = std::remove_pointer_t<decltype(dg)>;
@@ -343,10 +370,12 @@ class CudaBackend final : public Backend {
 
   void cross_entropy_forward(const float* logits, const int32_t* targets, int rows, int vocab, float* loss,
                              float* lse) override {
+    const OpTimer::Scope timed(timer_, "LM head and loss", stream_);
     cuda::cross_entropy_forward(logits, upload(targets, rows), rows, vocab, loss, lse, stream_);
   }
   void cross_entropy_backward(float* logits, const int32_t* targets, const float* row_weight, const float* lse,
                               int rows, int vocab) override {
+    const OpTimer::Scope timed(timer_, "LM head and loss", stream_);
     cuda::cross_entropy_backward(logits, upload(targets, rows), row_weight, lse, rows, vocab, logits, stream_);
   }
 
@@ -354,6 +383,7 @@ class CudaBackend final : public Backend {
   // GEMM back to dx needs no cast of a [chunk, vocab] matrix.
   void lm_head_loss(ConstTypedPtr x, ConstTypedPtr w, const int32_t* targets, int rows, int hidden, int vocab,
                     float* loss, TypedPtr dx) override {
+    const OpTimer::Scope timed(timer_, "LM head and loss", stream_);
     const int32_t* d_targets = upload(targets, rows);
     const size_t rows_fit = logits_chunk_bytes() / (static_cast<size_t>(vocab) * 4);
     const int chunk = static_cast<int>(std::clamp<size_t>(rows_fit, 1, static_cast<size_t>(rows)));
@@ -376,10 +406,12 @@ class CudaBackend final : public Backend {
   }
 
   void adamw_step(float* param, const float* grad, float* m, float* v, size_t n, const AdamWParams& p) override {
+    const OpTimer::Scope timed(timer_, "AdamW", stream_);
     cuda::adamw_step(param, grad, m, v, n, p, stream_);
   }
   // One launch for all tensors.
   void adamw_step(const std::vector<AdamWTensor>& tensors, const AdamWParams& p, float grad_scale) override {
+    const OpTimer::Scope timed(timer_, "AdamW", stream_);
     if (tensors.empty()) return;
     std::vector<size_t> numels;
     for (const AdamWTensor& t : tensors) numels.push_back(t.numel);
@@ -484,6 +516,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   void* scalars_ = nullptr;
   DeviceMemoryPool pool_;
+  OpTimer timer_;
   UploadRing uploads_;  // per-op host arrays: grouped GEMM pointer lists, multi-tensor kernels' tensor lists
   // Declared after pool_ so they are destroyed before it.
   std::unordered_map<const void*, Buffer> index_cache_;       // this step's index arrays
