@@ -11,8 +11,8 @@
 //                 number of visible keys per query, (L + 1) / 2 for causal sequences of length L.
 //
 // Each run ends with one more step timed op by op on the device (op_seconds; printed for the 4-job runs at the
-// first sequence length). The 4-job run at the first sequence length runs again with each job's LoRA GEMMs launched one by one instead of
-// grouped (Backend::gemm_grouped), under "lora_one_by_one".
+// first sequence length). The 4-job run at the first sequence length runs again with each job's LoRA GEMMs
+// launched one by one instead of grouped (Backend::gemm_grouped), under "lora_one_by_one".
 //
 // --shapes tiny runs a tiny model instead (the dry run of scripts/gpu-check.sh on a machine without a GPU).
 #include <algorithm>
@@ -148,7 +148,8 @@ json run_config(grove::Backend& backend, const grove::Model& model, const std::s
   return {{"jobs", jobs}, {"seq", seq}, {"tokens_per_s", tokens / seconds},
           {"flops_per_token", flops_per_token(model.config, seq)},
           {"engine_peak_bytes", backend.memory_stats().peak_total}, {"device_used_bytes", total_bytes - free_bytes},
-          {"grouped_lora_gemm", backend.grouped_gemm()}, {"profiled_step_s", profiled.failed.empty() ? profiled_s : 0.0},
+          {"grouped_lora_gemm", backend.grouped_gemm()},
+          {"profiled_step_s", profiled.failed.empty() ? profiled_s : 0.0},
           {"op_seconds", op_seconds}};
 }
 

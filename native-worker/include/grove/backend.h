@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -121,6 +122,10 @@ class Backend {
   // Zero-initialised buffer of `numel` elements of `dtype`, counted under `category`. Throws std::bad_alloc when
   // out of memory or when the allocation would take the total past the memory limit.
   Buffer alloc(size_t numel, MemoryCategory category, DType dtype = DType::kF32);
+  // The same for a buffer the next op writes in full (a GEMM output with beta 0, a kernel's output): not zeroed,
+  // which saves a pass over memory (and a launch on a GPU). Its contents are poisoned where that is cheap or
+  // checked (NaN on the CPU backend and the emulated CUDA one), so an element read before written shows up.
+  Buffer alloc_for_overwrite(size_t numel, MemoryCategory category, DType dtype = DType::kF32);
   // Caps the bytes this backend may hold at once (0 = no cap), so an engine sharing a machine fails a job with
   // `oom` instead of the whole process being killed.
   void set_memory_limit(size_t bytes) { limit_ = bytes; }
@@ -239,10 +244,13 @@ class Backend {
   size_t logits_chunk_bytes() const { return chunk_bytes_; }
   virtual void* raw_alloc(size_t bytes) = 0;
   virtual void raw_free(void* p) = 0;
+  // What alloc_for_overwrite leaves in a new buffer: NaN by default.
+  virtual void poison(TypedPtr x, size_t n) { fill(x, std::numeric_limits<float>::quiet_NaN(), n); }
 
  private:
   friend class Buffer;
   void release(void* p, size_t bytes, MemoryCategory category);
+  Buffer allocate(size_t numel, MemoryCategory category, DType dtype, bool zero);
 
   std::array<std::atomic<size_t>, kMemoryCategoryCount> current_{};
   std::array<std::atomic<size_t>, kMemoryCategoryCount> peak_{};

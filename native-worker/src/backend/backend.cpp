@@ -36,11 +36,23 @@ void Buffer::reset() {
 }
 
 Buffer Backend::alloc(size_t numel, MemoryCategory category, DType dtype) {
+  return allocate(numel, category, dtype, true);
+}
+
+Buffer Backend::alloc_for_overwrite(size_t numel, MemoryCategory category, DType dtype) {
+  return allocate(numel, category, dtype, false);
+}
+
+Buffer Backend::allocate(size_t numel, MemoryCategory category, DType dtype, bool zero) {
   const size_t bytes = (numel == 0 ? 1 : numel) * dtype_size(dtype);
   if (limit_ != 0 && current_total_.load() + bytes > limit_) throw std::bad_alloc();
   void* p = raw_alloc(bytes);
   if (p == nullptr) throw std::bad_alloc();
-  fill(TypedPtr(p, dtype), 0.0f, numel);
+  if (zero) {
+    fill(TypedPtr(p, dtype), 0.0f, numel);
+  } else {
+    poison(TypedPtr(p, dtype), numel);
+  }
   const int c = static_cast<int>(category);
   raise_peak(peak_[c], current_[c] += bytes);
   raise_peak(peak_total_, current_total_ += bytes);

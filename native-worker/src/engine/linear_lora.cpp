@@ -36,7 +36,8 @@ void LinearLora::forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, s
     sv.module = mod;
     ConstTypedPtr xs = x.at(static_cast<size_t>(seg.row_begin) * in);
     if (batch.training && cfg.dropout > 0.0) {
-      sv.x_dropped = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations, x.dtype);
+      sv.x_dropped =
+          backend_.alloc_for_overwrite(static_cast<size_t>(n) * in, MemoryCategory::kActivations, x.dtype);
       backend_.dropout(xs, sv.x_dropped.ptr(), sv.x_dropped.numel(), static_cast<float>(cfg.dropout), dropout_key(seg));
       xs = sv.x_dropped.ptr();
     }
@@ -44,7 +45,8 @@ void LinearLora::forward(const FusedBatch& batch, ConstTypedPtr x, TypedPtr y, s
       throw BackendError("LoRA layer " + std::to_string(layer_) + ": the adapter's activation-type copies were not "
                          "made before the forward pass (Adapter::refresh_activation_copies)");
     }
-    sv.u = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, backend_.activation_dtype());
+    sv.u = backend_.alloc_for_overwrite(static_cast<size_t>(n) * r, MemoryCategory::kActivations,
+                                        backend_.activation_dtype());
     lora[0].problems.push_back({n, r, in, 1.0f, xs, in, sv.a_op(), in, 0.0f, sv.u.ptr(), r});
     lora[1].problems.push_back({n, out, r, seg.adapter->scale(), sv.u.ptr(), r, sv.b_op(), r, 1.0f,
                                 y.at(static_cast<size_t>(seg.row_begin) * out), out});
@@ -69,7 +71,7 @@ void LinearLora::backward(const FusedBatch& batch, ConstTypedPtr x, ConstTypedPt
     LoraModule* mod = sv.module;
     ConstTypedPtr dys = dy.at(static_cast<size_t>(seg.row_begin) * out);
     ConstTypedPtr xs = sv.x_dropped.empty() ? x.at(static_cast<size_t>(seg.row_begin) * in) : sv.x_dropped.ptr();
-    du[s] = backend_.alloc(static_cast<size_t>(n) * r, MemoryCategory::kActivations, sv.u.dtype());
+    du[s] = backend_.alloc_for_overwrite(static_cast<size_t>(n) * r, MemoryCategory::kActivations, sv.u.dtype());
     lora[0].problems.push_back({out, r, n, scale, dys, out, sv.u.ptr(), r, 1.0f, mod->b.grad.data(), r});
     lora[1].problems.push_back({n, r, out, scale, dys, out, sv.b_op(), r, 0.0f, du[s].ptr(), r});
     lora[2].problems.push_back({r, in, n, 1.0f, du[s].ptr(), r, xs, in, 1.0f, mod->a.grad.data(), in});
@@ -88,7 +90,7 @@ void LinearLora::backward(const FusedBatch& batch, ConstTypedPtr x, ConstTypedPt
     const LoraSaved& sv = saved[s];
     const int n = seg.row_end - seg.row_begin, r = seg.adapter->config().r;
     const float p = static_cast<float>(seg.adapter->config().dropout);
-    Buffer dxd = backend_.alloc(static_cast<size_t>(n) * in, MemoryCategory::kActivations, dx.dtype);
+    Buffer dxd = backend_.alloc_for_overwrite(static_cast<size_t>(n) * in, MemoryCategory::kActivations, dx.dtype);
     backend_.gemm(false, false, n, in, r, 1.0f, du[s].ptr(), r, sv.a_op(), in, 0.0f, dxd.ptr(), in);
     backend_.dropout(dxd.ptr(), dxd.ptr(), dxd.numel(), p, dropout_key(seg));
     backend_.axpy(dx.at(static_cast<size_t>(seg.row_begin) * in), dxd.ptr(), 1.0f, dxd.numel());

@@ -159,7 +159,7 @@ void ModelStep::backward(const std::vector<float>& row_weight) {
   Buffer weights = stat(T);
   backend_.copy_from_host(weights.ptr(), row_weight.data(), T);
   backend_.scale_rows(dxf_.ptr(), weights.data(), T, H);
-  Buffer dx = activation(static_cast<size_t>(T) * H);
+  Buffer dx = gradient_sum(static_cast<size_t>(T) * H);
   backend_.rmsnorm_backward(dxf_.ptr(), x_final.ptr(), model_.final_norm.ptr(), rstd_f_.data(), T, H, dx.ptr());
   dxf_.reset();
   xf_.reset();

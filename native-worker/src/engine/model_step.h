@@ -36,11 +36,16 @@ class ModelStep {
     std::array<std::vector<LoraSaved>, kNumProj> lora;
   };
 
-  // Activations in the backend's activation type; per-row statistics (rstd, lse, losses, weights) in fp32.
+  // Activations in the backend's activation type; per-row statistics (rstd, lse, losses, weights) in fp32. All are
+  // outputs the next op writes in full (not zeroed: Backend::alloc_for_overwrite), except gradient_sum: the
+  // residual stream's gradient, which the norms' backward ops accumulate into.
   Buffer activation(size_t numel) {
+    return backend_.alloc_for_overwrite(numel, MemoryCategory::kActivations, backend_.activation_dtype());
+  }
+  Buffer stat(size_t numel) { return backend_.alloc_for_overwrite(numel, MemoryCategory::kActivations); }
+  Buffer gradient_sum(size_t numel) {
     return backend_.alloc(numel, MemoryCategory::kActivations, backend_.activation_dtype());
   }
-  Buffer stat(size_t numel) { return backend_.alloc(numel, MemoryCategory::kActivations); }
   AttentionShape attention_shape(int layer) const;
   void layer_forward(int l, ConstTypedPtr x_in, Buffer& x_out);
   void layer_backward(int l, Buffer& dx);

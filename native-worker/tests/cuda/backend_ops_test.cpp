@@ -5,6 +5,7 @@
 // roundings of the output, ≤ 2^-8 relative each, plus fp32 accumulation-order differences).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -195,6 +196,21 @@ TEST_F(BackendOps, GemmGroupedMatchesOneByOneAndTheCpu) {
 
 // Op timing for benchmarks: each op family once per call, an op run through another counted under the outer
 // one, nothing while off, nothing at all on the CPU backend.
+// alloc zeroes; alloc_for_overwrite does not, and where it can be checked (the CPU backend, the emulated GPU one)
+// hands out NaN, so an engine op that reads an element it did not write fails the tests.
+TEST_F(BackendOps, OnlyAllocZeroesBuffersForOverwriteArePoisoned) {
+  for (Backend* be : {cpu.get(), gpu.get()}) {
+    SCOPED_TRACE(be->name());
+    for (DType t : {DType::kF32, DType::kBF16}) {
+      if (be == cpu.get() && t != DType::kF32) continue;
+      const std::vector<float> zeroed = get(*be, be->alloc(37, MemoryCategory::kActivations, t));
+      const std::vector<float> fresh = get(*be, be->alloc_for_overwrite(37, MemoryCategory::kActivations, t));
+      EXPECT_EQ(zeroed, std::vector<float>(37, 0.0f));
+      EXPECT_TRUE(std::all_of(fresh.begin(), fresh.end(), [](float v) { return std::isnan(v); }));
+    }
+  }
+}
+
 TEST_F(BackendOps, TimesOpsByFamilyWhenAsked) {
   const int m = 16, n = 8, k = 32;
   Buffer a = put(*gpu, random_floats(static_cast<size_t>(m) * k, -1, 1, 71), DType::kBF16);

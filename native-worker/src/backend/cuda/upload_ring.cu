@@ -40,7 +40,8 @@ void UploadRing::reserve(size_t capacity, cudaStream_t stream) {
 
 void* UploadRing::upload(const void* host, size_t bytes, cudaStream_t stream) {
   const size_t need = aligned(bytes);
-  if (host_ == nullptr || need > capacity_) reserve(std::max(need, host_ == nullptr ? capacity_ : 2 * capacity_), stream);
+  if (host_ == nullptr) reserve(std::max(need, capacity_), stream);
+  if (need > capacity_) reserve(std::max(need, 2 * capacity_), stream);
   if (used_ + need > capacity_) {
     // Every copy out of the ring so far has to finish before the ring is written again. The device side needs
     // no wait: copies into it are queued after the kernels that read its earlier contents.
