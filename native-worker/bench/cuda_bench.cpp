@@ -149,6 +149,7 @@ json run_config(grove::Backend& backend, const grove::Model& model, const std::s
           {"flops_per_token", flops_per_token(model.config, seq)},
           {"engine_peak_bytes", backend.memory_stats().peak_total}, {"device_used_bytes", total_bytes - free_bytes},
           {"grouped_lora_gemm", backend.grouped_gemm()},
+          {"grouped_gemm_refusals", backend.grouped_gemm_refusals()},
           {"profiled_step_s", profiled.failed.empty() ? profiled_s : 0.0},
           {"op_seconds", op_seconds}};
 }

@@ -66,7 +66,11 @@ def main():
         if headline and (headline["model"], headline["seq"]) == (r["model"], r["seq"]):
             headline["grouped_lora_gain"] = gain
     if headline:
-        print_op_times(grouped.get((headline["model"], headline["seq"], 4)))
+        run = grouped.get((headline["model"], headline["seq"], 4)) or {}
+        if run.get("grouped_gemm_refusals"):
+            print(f"cuBLAS refused {run['grouped_gemm_refusals']} kind(s) of grouped GEMM: those ran one by one "
+                  "(see bench.err)")
+        print_op_times(run)
     result = {"gemm_bf16_tflops": grove["gemm_bf16_flops"] / 1e12, **headline}
     if headline:
         result["targets_met"] = {

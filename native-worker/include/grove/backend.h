@@ -163,9 +163,11 @@ class Backend {
   // as one grouped call instead of one launch per problem; the default runs them one by one. Same results.
   virtual void gemm_grouped(const std::vector<GemmGroup>& groups);
   // Whether gemm_grouped may run its problems as one call: on by default; off runs them one by one (so a benchmark
-  // can measure what grouping gains). A backend turns it off itself when its library refuses a grouped call.
+  // can measure what grouping gains).
   void set_grouped_gemm(bool enabled) { grouped_gemm_ = enabled; }
   bool grouped_gemm() const { return grouped_gemm_; }
+  // Kinds of grouped call (operand types, transposes) the backend's library refused so far; those run one by one.
+  virtual int grouped_gemm_refusals() const { return 0; }
   // y[t, :] += bias for every row t.
   virtual void add_bias(TypedPtr y, ConstTypedPtr bias, int rows, int cols) = 0;
   // y += alpha * x

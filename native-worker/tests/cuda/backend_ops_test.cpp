@@ -186,12 +186,23 @@ TEST_F(BackendOps, GemmGroupedMatchesOneByOneAndTheCpu) {
     return result;
   };
   const std::vector<float> want = run(*cpu, true), grouped = run(*gpu, true);
-  EXPECT_TRUE(gpu->grouped_gemm()) << "cuBLAS refused a grouped call (see stderr)";
+  EXPECT_EQ(gpu->grouped_gemm_refusals(), 0) << "cuBLAS refused a grouped call (see stderr)";
   const std::vector<float> alone = run(*gpu, false);
   gpu->set_grouped_gemm(true);
   EXPECT_LT(norm_err(grouped, want), kTol);
   EXPECT_LT(norm_err(alone, want), kTol);
   EXPECT_LT(norm_err(grouped, alone), kTol);  // different kernels on a GPU may round a bf16 output differently
+#ifdef GROVE_CUDA_EMU
+  // A cuBLAS that refuses grouping: each refused kind is counted once and runs one GEMM at a time, same results.
+  cuda::emu::set_grouped_gemm_unsupported(true);
+  auto fresh = make_cuda_backend(0);
+  ASSERT_TRUE(fresh.ok());
+  const std::vector<float> refused = run(*fresh.value(), true), again = run(*fresh.value(), true);
+  cuda::emu::set_grouped_gemm_unsupported(false);
+  EXPECT_EQ(fresh.value()->grouped_gemm_refusals(), 2);  // the two groupable groups (the third mixes types)
+  EXPECT_EQ(refused, alone);
+  EXPECT_EQ(again, alone);
+#endif
 }
 
 // Op timing for benchmarks: each op family once per call, an op run through another counted under the outer

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -72,6 +74,7 @@ class CudaBackend final : public Backend {
   DType weight_dtype() const override { return DType::kBF16; }
   DType activation_dtype() const override { return DType::kBF16; }
   void begin_step() override { index_cache_.clear(); }
+  int grouped_gemm_refusals() const override { return static_cast<int>(refused_.size()); }
   void set_op_timing(bool on) override { timer_.enable(on); }
   std::vector<OpTime> op_times() override { return timer_.collect(stream_); }
   void release_cached_memory() override { pool_.release_cached(); }
@@ -178,15 +181,16 @@ class CudaBackend final : public Backend {
   }
 
   // Each group as one cuBLAS call where its types allow it (A and B one type, no cast needed), with the pointer
-  // lists of all groups uploaded in one copy; otherwise, or when grouping is off or this cuBLAS refuses it, one
-  // GEMM per problem.
+  // lists of all groups uploaded in one copy; otherwise, or when grouping is off or this cuBLAS refuses that kind
+  // of call (types and transposes), one GEMM per problem.
   void gemm_grouped(const std::vector<GemmGroup>& groups) override {
     const OpTimer::Scope timed(timer_, "GEMM (LoRA, grouped)", stream_);
     constexpr size_t kOneByOne = SIZE_MAX;
     std::vector<const void*> pointers;
     std::vector<size_t> offset(groups.size(), kOneByOne);
     for (size_t i = 0; i < groups.size(); ++i) {
-      if (!grouped_gemm() || groups[i].problems.size() < 2 || !groupable(groups[i].problems)) continue;
+      const GemmGroup& g = groups[i];
+      if (!grouped_gemm() || g.problems.size() < 2 || !groupable(g.problems) || refused_.count(kind(g)) > 0) continue;
       offset[i] = pointers.size();
       append_grouped_pointers(groups[i].problems, pointers);
     }
@@ -197,15 +201,17 @@ class CudaBackend final : public Backend {
     }
     for (size_t i = 0; i < groups.size(); ++i) {
       const GemmGroup& g = groups[i];
-      if (offset[i] != kOneByOne && grouped_gemm()) {
+      if (offset[i] != kOneByOne && refused_.count(kind(g)) == 0) {
         const DType ab = g.problems[0].a.dtype, c = g.problems[0].c.dtype;
         const cublasStatus_t s =
             gemm_grouped_rowmajor(cublas_, g.trans_a, g.trans_b, ab, c, g.problems, device_pointers + offset[i]);
         if (s == CUBLAS_STATUS_SUCCESS) continue;
-        // Nothing ran: say so once, and run this and every later group one GEMM at a time (same results).
-        std::fprintf(stderr, "grove cuda: cublasGemmGroupedBatchedEx (%s -> %s) returned cuBLAS status %d; "
-                     "running grouped GEMMs one by one\n", dtype_name(ab), dtype_name(c), static_cast<int>(s));
-        set_grouped_gemm(false);
+        // Nothing ran: say so once, and run this and every later group of this kind one GEMM at a time (same
+        // results).
+        std::fprintf(stderr, "grove cuda: cublasGemmGroupedBatchedEx (%s -> %s, op(A) %s, op(B) %s) returned cuBLAS "
+                     "status %d; running such groups one GEMM at a time\n", dtype_name(ab), dtype_name(c),
+                     g.trans_a ? "T" : "N", g.trans_b ? "T" : "N", static_cast<int>(s));
+        refused_.insert(kind(g));
       }
       for (const GemmProblem& p : g.problems) {
         gemm(g.trans_a, g.trans_b, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, p.c, p.ldc);
@@ -439,6 +445,11 @@ class CudaBackend final : public Backend {
 
   void sync(const char* what) { check_cuda(cudaStreamSynchronize(stream_), what); }
 
+  using GroupKind = std::tuple<DType, DType, bool, bool>;  // A and B type, C type, transposes
+  static GroupKind kind(const GemmGroup& g) {
+    return {g.problems[0].a.dtype, g.problems[0].c.dtype, g.trans_a, g.trans_b};
+  }
+
   // Problems one grouped call can take: every size non-zero, A and B of one type, C of one type cuBLAS accepts
   // for it (fp32 operands need an fp32 result).
   static bool groupable(const std::vector<GemmProblem>& problems) {
@@ -524,6 +535,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   void* scalars_ = nullptr;
   DeviceMemoryPool pool_;
+  std::set<GroupKind> refused_;  // kinds of grouped call this cuBLAS refused (they run one GEMM at a time)
   OpTimer timer_;
   UploadRing uploads_;  // per-op host arrays: grouped GEMM pointer lists, multi-tensor kernels' tensor lists
   // Declared after pool_ so they are destroyed before it.

@@ -3,6 +3,7 @@
 // C is not read (so NaN there does not propagate), as cuBLAS documents.
 #include <cblas.h>
 
+#include <atomic>
 #include <cstdio>
 #include <vector>
 
@@ -196,6 +197,12 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation
               ldc, strideC, batchCount, computeType);
 }
 
+namespace {
+std::atomic<bool> grouped_unsupported{false};
+}  // namespace
+
+void grove::cuda::emu::set_grouped_gemm_unsupported(bool unsupported) { grouped_unsupported = unsupported; }
+
 cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle, const cublasOperation_t transa_array[],
                                           const cublasOperation_t transb_array[], const int m_array[],
                                           const int n_array[], const int k_array[], const void* alpha_array,
@@ -205,6 +212,7 @@ cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle, const cublasOpe
                                           const int ldc_array[], int group_count, const int group_size[],
                                           cublasComputeType_t computeType) {
   if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (grouped_unsupported) return CUBLAS_STATUS_NOT_SUPPORTED;
   if (group_count < 0) return report(CUBLAS_STATUS_INVALID_VALUE, "negative group count");
   if (group_count == 0) return CUBLAS_STATUS_SUCCESS;
   if (transa_array == nullptr || transb_array == nullptr || m_array == nullptr || n_array == nullptr ||

@@ -88,3 +88,9 @@ cublasStatus_t cublasGemmGroupedBatchedEx(cublasHandle_t handle, const cublasOpe
 cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n,
                            int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
                            const float* beta, float* C, int ldc);
+
+namespace grove::cuda::emu {
+// Test hook: cublasGemmGroupedBatchedEx answers CUBLAS_STATUS_NOT_SUPPORTED while set, as a cuBLAS that cannot
+// group a call would, so the backend's fallback can be tested.
+void set_grouped_gemm_unsupported(bool unsupported);
+}  // namespace grove::cuda::emu
