@@ -154,6 +154,17 @@ json run_config(grove::Backend& backend, const grove::Model& model, const std::s
           {"op_seconds", op_seconds}};
 }
 
+// Writes the results so far (after every run: a crash or a time limit later keeps what was measured), atomically.
+void save(const json& result, const std::string& path) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) die("cannot write " + tmp);
+  std::fputs(result.dump(2).c_str(), f);
+  if (std::fclose(f) != 0) die("cannot write " + tmp);
+  std::filesystem::rename(tmp, path);
+}
+
 // Device time by op family of the run's profiled step, largest first, and the rest of the step's wall time.
 void print_op_times(const json& r) {
   std::vector<std::pair<double, std::string>> ops;
@@ -227,6 +238,7 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
         result["runs"].push_back(r);
+        save(result, out_path);
         if (jobs == 4 && seq == seqs.front() && !r.contains("error")) print_op_times(r);
         if (jobs == 4 && seq == seqs.front() && !r.contains("error") && r["grouped_lora_gemm"].get<bool>()) {
           // The same run with each job's LoRA GEMMs launched one by one: what grouping them gains.
@@ -239,17 +251,13 @@ int main(int argc, char** argv) {
                         alone["tokens_per_s"].get<double>());
           }
           result["lora_one_by_one"].push_back(alone);
+          save(result, out_path);
         }
       }
     }
   }
   std::filesystem::remove_all(dir);
-  if (!out_path.empty()) {
-    FILE* f = std::fopen(out_path.c_str(), "w");
-    if (f == nullptr) die("cannot write " + out_path);
-    std::fputs(result.dump(2).c_str(), f);
-    std::fclose(f);
-  }
+  save(result, out_path);
   std::printf("%s\n", result.dump().c_str());
   return 0;
 }

@@ -101,6 +101,7 @@ def main():
             for seq in seqs:
                 tps, peak = train(shape, seq, a.steps, a.device)
                 runs.append({"model": shape, "seq": seq, "tokens_per_s": tps, "peak_reserved_bytes": peak})
+                save(a.out, a.mode, runs)
                 print(f"hf-peft single {shape} seq {seq}: {tps:.0f} tokens/s, peak {peak / 2**30:.2f} GiB", flush=True)
     else:
         for shape in shapes:
@@ -122,12 +123,20 @@ def main():
                 if ok:
                     run["tokens_per_s"] = sum(r["tokens_per_s"] for r in results)
                 runs.append(run)
+                save(a.out, a.mode, runs)
                 print(f"hf-peft {a.k} separate {shape} seq {seq}: " +
                       (f"{run['tokens_per_s']:.0f} tokens/s, GPU peak {peak_used / 2**30:.2f} GiB" if ok else "failed"),
                       flush=True)
-    if a.out:
-        with open(a.out, "w") as f:
-            json.dump({"mode": a.mode, "runs": runs}, f, indent=2)
+    save(a.out, a.mode, runs)
+
+
+def save(path, mode, runs):
+    """Writes the runs so far (after every run, so a crash or a time limit keeps what was measured), atomically."""
+    if not path:
+        return
+    with open(path + ".tmp", "w") as f:
+        json.dump({"mode": mode, "runs": runs}, f, indent=2)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":
