@@ -10,8 +10,8 @@
 //   attention     per layer 4 c H D forward (QK^T and PV) and 8 c H D backward (dQ, dK, dV, dP), c = the mean
 //                 number of visible keys per query, (L + 1) / 2 for causal sequences of length L.
 //
-// Each run ends with one more step timed op by op on the device (op_seconds; printed for the 4-job runs at the
-// first sequence length). The 4-job run at the first sequence length runs again with each job's LoRA GEMMs
+// Each run ends with one more step timed op by op on the device (op_seconds; gpu_report.py prints it for the
+// headline run). The 4-job run at the first sequence length runs again with each job's LoRA GEMMs
 // launched one by one instead of grouped (Backend::gemm_grouped), under "lora_one_by_one".
 //
 // --shapes tiny runs a tiny model instead (the dry run of scripts/gpu-check.sh on a machine without a GPU).
@@ -165,22 +165,6 @@ void save(const json& result, const std::string& path) {
   std::filesystem::rename(tmp, path);
 }
 
-// Device time by op family of the run's profiled step, largest first, and the rest of the step's wall time.
-void print_op_times(const json& r) {
-  std::vector<std::pair<double, std::string>> ops;
-  double covered = 0;
-  for (const auto& [op, t] : r["op_seconds"].items()) {
-    ops.emplace_back(t["seconds"].get<double>(), op + " (" + std::to_string(t["calls"].get<int64_t>()) + ")");
-    covered += t["seconds"].get<double>();
-  }
-  std::sort(ops.rbegin(), ops.rend());
-  const double step = r["profiled_step_s"].get<double>();
-  std::printf("  one profiled step: %.1f ms; device time by op (calls):\n", 1e3 * step);
-  for (const auto& [s, op] : ops) std::printf("    %-40s %8.2f ms %5.1f%%\n", op.c_str(), 1e3 * s, 100 * s / step);
-  std::printf("    %-40s %8.2f ms %5.1f%%\n", "not in any op (waiting for the host)", 1e3 * (step - covered),
-              100 * (step - covered) / step);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,7 +223,6 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         result["runs"].push_back(r);
         save(result, out_path);
-        if (jobs == 4 && seq == seqs.front() && !r.contains("error")) print_op_times(r);
         if (jobs == 4 && seq == seqs.front() && !r.contains("error") && r["grouped_lora_gemm"].get<bool>()) {
           // The same run with each job's LoRA GEMMs launched one by one: what grouping them gains.
           backend->set_grouped_gemm(false);

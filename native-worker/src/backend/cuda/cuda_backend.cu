@@ -474,7 +474,7 @@ class CudaBackend final : public Backend {
   }
 
   // A multi-tensor kernel's inputs on the device, uploaded in one copy: the items (pointers or descriptors) and
-  // the tensors' start offsets in their concatenation (kernel_util's tensor_of).
+  // the tensors' start offsets in their concatenation (kernel_util's for_each_tensor_element).
   template <typename Item>
   struct TensorList {
     const Item* items;

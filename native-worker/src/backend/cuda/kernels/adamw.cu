@@ -3,7 +3,7 @@
 // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps). The bias corrections are computed once on the host in fp64 as the
 // CPU op does. param, grad, m, v are flat [n] fp32 arrays, one element per thread in a grid-stride loop.
 // adamw_step_many runs the same update over several tensors in one launch: the grid strides over their
-// concatenation (kernel_util's tensor_of); the gradient is scaled on load (clipping) and zeroed after use.
+// concatenation (kernel_util's for_each_tensor_element); the gradient is scaled on load (clipping) and zeroed after use.
 #include <cmath>
 
 #include "backend/cuda/kernels/kernel_util.cuh"
@@ -39,17 +39,12 @@ __device__ __forceinline__ void adamw_update(float* __restrict__ param, float* _
 
 __global__ void adamw_many_kernel(const AdamWTensor* __restrict__ tensors, const size_t* __restrict__ starts, int count,
                                   size_t total, AdamWScalars s, float grad_scale) {
-  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
-  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= total) return;
-  for (int t = tensor_of(starts, count, i); i < total; i += stride) {
-    while (starts[t + 1] <= i) ++t;
+  for_each_tensor_element(starts, count, total, [&](int t, size_t j) {
     const AdamWTensor& x = tensors[t];
-    const size_t j = i - starts[t];
     const float g = x.grad[j] * grad_scale;
     x.grad[j] = 0.0f;
     adamw_update(x.param + j, x.m + j, x.v + j, g, s);
-  }
+  });
 }
 
 __global__ void adamw_kernel(float* __restrict__ param, const float* __restrict__ grad, float* __restrict__ m,

@@ -70,33 +70,22 @@ __global__ void sum_squares_kernel(const T* __restrict__ x, size_t n, double* ou
   if (threadIdx.x == 0) atomicAdd(out, acc);
 }
 
-// fp32 -> bf16 over several tensors (kernel_util's tensor_of), one element per thread.
+// fp32 -> bf16 over several tensors (kernel_util's for_each_tensor_element), one element per thread.
 __global__ void cast_many_kernel(const CastItem* __restrict__ items, const size_t* __restrict__ starts, int count,
                                  size_t total) {
-  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
-  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= total) return;
-  for (int t = tensor_of(starts, count, i); i < total; i += stride) {
-    while (starts[t + 1] <= i) ++t;
-    const size_t j = i - starts[t];
-    items[t].dst[j] = __float2bfloat16(items[t].src[j]);
-  }
+  for_each_tensor_element(starts, count, total,
+                          [&](int t, size_t j) { items[t].dst[j] = __float2bfloat16(items[t].src[j]); });
 }
 
-// Over several fp32 tensors (kernel_util's tensor_of); one fp64 atomic per block.
+// Over several fp32 tensors (kernel_util's for_each_tensor_element); one fp64 atomic per block.
 __global__ void sum_squares_many_kernel(const float* const* __restrict__ data, const size_t* __restrict__ starts,
                                         int count, size_t total, double* out) {
   __shared__ double scratch[32];
   double acc = 0.0;
-  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
-  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < total) {
-    for (int t = tensor_of(starts, count, i); i < total; i += stride) {
-      while (starts[t + 1] <= i) ++t;
-      const double v = data[t][i - starts[t]];
-      acc += v * v;
-    }
-  }
+  for_each_tensor_element(starts, count, total, [&](int t, size_t j) {
+    const double v = data[t][j];
+    acc += v * v;
+  });
   acc = block_sum(acc, scratch);
   if (threadIdx.x == 0) atomicAdd(out, acc);
 }

@@ -104,18 +104,26 @@ __device__ __forceinline__ V block_sum(V v, V* scratch) {
   return v;
 }
 
-// Multi-tensor kernels stride over the concatenation of `count` tensors, tensor t holding elements
-// [starts[t], starts[t + 1]) (starts[count] = total; empty tensors allowed). The tensor of element i < total:
-// the last t with starts[t] <= i. A thread finds it once by binary search, then, as its i only grows, moves on
-// with `while (starts[t + 1] <= i) ++t`.
-__device__ __forceinline__ int tensor_of(const size_t* __restrict__ starts, int count, size_t i) {
+// Multi-tensor kernels: calls fn(t, j) for each of the calling thread's elements, in a grid-stride loop over the
+// concatenation of `count` tensors, tensor t holding elements [starts[t], starts[t + 1]) (starts[count] = total;
+// empty tensors allowed), j the element's index inside tensor t. The thread finds its first element's tensor by
+// binary search (the last t with starts[t] <= i); as its indices only grow, it then moves forward.
+template <typename Fn>
+__device__ __forceinline__ void for_each_tensor_element(const size_t* __restrict__ starts, int count, size_t total,
+                                                        Fn&& fn) {
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= total) return;
   int lo = 0, hi = count - 1;
   while (lo < hi) {
     const int mid = (lo + hi + 1) / 2;
     if (starts[mid] <= i) lo = mid;
     else hi = mid - 1;
   }
-  return lo;
+  for (int t = lo; i < total; i += stride) {
+    while (starts[t + 1] <= i) ++t;
+    fn(t, i - starts[t]);
+  }
 }
 
 // ---- host side ----------------------------------------------------------------------------------------------
