@@ -36,8 +36,8 @@ describe(GrovePolicy.name, () => {
     const lines = [
       { type: 'cluster', nodes: [{ id: 'n1', gpuType: 'h100-80gb', gpus: 1 }] },
       job('low', 60, 0, 3e8),
-      // An urgent 8B job every 20 minutes for 13 hours, each about 18 minutes of work, on one GPU.
-      ...Array.from({ length: 40 }, (_, k) => job(`urgent-${k}`, 300 + k * 1200, 2, 1e7)),
+      // An urgent 8B job every 20 minutes for 17 hours, each about 18 minutes of work, on one GPU.
+      ...Array.from({ length: 50 }, (_, k) => job(`urgent-${k}`, 300 + k * 1200, 2, 1e7)),
     ];
     const trace = parseTrace(lines.map((l) => JSON.stringify(l)).join('\n'));
 

@@ -93,6 +93,8 @@ export class GrovePolicy implements SchedulingPolicy {
     let higherBlocked = 0;
     let lastClass = Number.NaN;
     let searches = this.config.maxPreemptionSearchesPerRound;
+    // Runnable jobs ranked ahead that found no start this round: they wait for GPUs to drain.
+    let waitingAhead = 0;
     // Runnable jobs ranked after each candidate: the GPU time a choice uses delays each of them.
     const behindAfter = new Int32Array(candidates.length + 1);
     for (let i = candidates.length - 1; i >= 0; i--) behindAfter[i] = behindAfter[i + 1] + (candidates[i].eligibility.reason ? 0 : 1);
@@ -109,8 +111,11 @@ export class GrovePolicy implements SchedulingPolicy {
       }
       const job = c.job;
       // Each GPU-second this job takes delays every runnable job behind it by about 1/m s (m eligible GPUs).
-      const backlog = (this.config.backlogWeight * behindAfter[ci + 1]) / Math.max(1, c.eligibility.gpus.length);
-      const options = this.placementOptions(c, job, gpus, index, now, backlog);
+      const eligibleGpus = Math.max(1, c.eligibility.gpus.length);
+      const backlog = (this.config.backlogWeight * behindAfter[ci + 1]) / eligibleGpus;
+      // Joining a running set also pushes back that GPU's drain, which the jobs ranked ahead and waiting are queued for.
+      const joinWeight = backlog + (this.config.backlogWeight * waitingAhead) / eligibleGpus;
+      const options = this.placementOptions(c, job, gpus, index, now, joinWeight);
       if (options.idle) {
         this.start(options.idle, c, now, starts, index);
         continue;
@@ -146,6 +151,7 @@ export class GrovePolicy implements SchedulingPolicy {
         this.start(plan.gpu, c, now, starts, index);
       } else {
         if (c.effectiveClass === AGED_CLASS) index.reserveEarliestDrain(c.eligibility, c.job.id);
+        waitingAhead++;
         blocked.push(waitingEntry(c, this.waitReason(c, options, index, higherBlocked, behind)));
       }
     }
@@ -213,7 +219,7 @@ export class GrovePolicy implements SchedulingPolicy {
     gpus: readonly LedgerGpu[],
     index: RoundIndex,
     now: number,
-    backlog: number,
+    joinWeight: number,
   ): PlacementOptions {
     const base = job.baseModel;
     const mask = index.mask(c.eligibility);
@@ -273,10 +279,11 @@ export class GrovePolicy implements SchedulingPolicy {
       let cost: number;
       if (g.minRemainingSteps() >= steps) {
         const join = g.joinCostShortest(job);
-        cost = join.completion + backlog * join.busyExtension;
+        cost = join.completion + joinWeight * join.busyExtension;
       } else {
         const withJob = [...g.jobs, toLedgerJob(job, now)];
-        cost = g.completionSecondsOf(withJob) - g.completionSeconds() + backlog * (Math.max(...g.finishTimesOf(withJob)) - g.drainAt());
+        const extension = Math.max(...g.finishTimesOf(withJob)) - g.drainAt();
+        cost = g.completionSecondsOf(withJob) - g.completionSeconds() + joinWeight * extension;
       }
       if (!shared || cost < shared.cost) shared = { gpu: g, cost };
     }

@@ -14,9 +14,10 @@ export interface PreemptionPlan {
 
 
 /**
- * The cheapest set of running jobs to checkpoint and requeue so `c` can start: only jobs of a lower class, that have
- * run at least the minimum time and are under their preemption cap. Prefers fewer victims, then lower-class victims,
- * then victims with more work left (they lose the least turnaround by waiting).
+ * The cheapest set of running jobs to checkpoint and requeue so `c` can start: only jobs it outranks (a lower class, or
+ * far more work left), that have run at least the minimum time and are under their preemption cap. Prefers fewer
+ * victims, then lower-class victims, then victims with more work left (they lose the least turnaround by waiting).
+ * Where `c` would fit beside a GPU's jobs anyway, the plan there evicts every job on it that `c` outranks.
  */
 export function findPreemptionPlan(
   c: Candidate,
@@ -51,6 +52,9 @@ export function findPreemptionPlan(
         if (fitsWithout(g, victims, job, increment, capacity)) break;
         victims.push(v);
       }
+      // It fits beside them all: the plan is then to evict every job it outranks, so it co-trains only with its peers
+      // (each step of a co-trained set takes longer the more jobs it holds); the caller weighs that against joining.
+      if (victims.length === 0) victims = ordered;
     }
     if (victims.length === 0 || !fitsWithout(g, victims, job, increment, capacity)) continue;
     const score = [victims.length, Math.max(...victims.map((v) => v.priority))] as const;
