@@ -1,17 +1,21 @@
 /**
  * Replays traces under FIFO (mLoRA), ASPEN and Grove's policy and compares turnaround.
- *   node -r @swc-node/register libs/scheduler/bench/scheduler.bench.ts [trace.jsonl ...]
- * Without arguments it replays every shipped trace. The last line printed is a JSON summary.
+ *   node -r @swc-node/register libs/scheduler/bench/scheduler.bench.ts [--calibration override.json] [trace.jsonl ...]
+ * Without trace arguments it replays every shipped trace. `--calibration` lays a partial calibration document over the
+ * shipped one (see overrideCalibration), e.g. coefficients fitted on a GPU. The last line printed is a JSON summary.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   AspenPolicy,
   defaultGroveConfig,
   FifoPolicy,
   GrovePolicy,
+  idealReferenceMeanTurnaround,
   mean,
   MemoryModel,
+  overrideCalibration,
   parseCalibration,
   parseTrace,
   percentile,
@@ -27,6 +31,8 @@ import calibrationJson from '../src/calibration/default-calibration.json';
 /** mLoRA's concurrency_num: 2 is the Dispatcher class default; 4 co-trains more. The better of the two is the baseline. */
 const FIFO_CONCURRENCIES = [2, 4];
 const AGING_BOUND_SECONDS = defaultGroveConfig.agingBoundSeconds;
+/** Co-training limits the idealised reference scheduler is run with; the best of them is reported. */
+const IDEAL_JOBS_PER_GPU = [1, 2, 3, 4];
 
 interface Row {
   readonly policy: string;
@@ -86,7 +92,13 @@ function offeredLoad(trace: Trace, calibration: Calibration): number {
   return work / (gpus * Math.max(1, Math.max(...arrivals) - Math.min(...arrivals)));
 }
 
-function printTable(name: string, trace: Trace, rows: readonly Row[], load: number): void {
+/** The idealised reference (free preemption and migration, true sizes, no overheads): best mean over co-training limits. */
+function idealReference(trace: Trace, calibration: Calibration): { jobsPerGpu: number; meanTurnaround: number } {
+  const runs = IDEAL_JOBS_PER_GPU.map((k) => ({ jobsPerGpu: k, meanTurnaround: idealReferenceMeanTurnaround(trace, calibration, { jobsPerGpu: k }) }));
+  return runs.reduce((a, b) => (b.meanTurnaround < a.meanTurnaround ? b : a));
+}
+
+function printTable(name: string, trace: Trace, rows: readonly Row[], load: number, ideal: { jobsPerGpu: number; meanTurnaround: number }): void {
   const gpus = trace.nodes.reduce((s, n) => s + n.gpus, 0);
   console.log(`\n${name}: ${trace.jobs.length} jobs, ${gpus} GPUs, offered load ${load.toFixed(2)}`);
   console.log('policy       mean_h   p95_h  makespan_h  mem_util  jobs/gpu  ooms  preempt  max_wait_h  over_bound  unfinished');
@@ -97,14 +109,18 @@ function printTable(name: string, trace: Trace, rows: readonly Row[], load: numb
         `${hours(r.maxWait)} ${String(r.overBound).padStart(11)} ${String(r.unfinished).padStart(11)}`,
     );
   }
+  console.log(`${`ideal(k${ideal.jobsPerGpu})`.padEnd(10)} ${hours(ideal.meanTurnaround)}   (reference: clairvoyant, free preemption and migration, no overheads)`);
 }
 
 function main(): void {
-  const calibration = parseCalibration(calibrationJson);
-  const args = process.argv.slice(2);
+  const { values, positionals } = parseArgs({ options: { calibration: { type: 'string' } }, allowPositionals: true });
+  const shipped = parseCalibration(calibrationJson);
+  const calibration = values.calibration ? overrideCalibration(shipped, JSON.parse(readFileSync(values.calibration, 'utf8'))) : shipped;
+  if (values.calibration) console.log(`calibration: shipped, overridden by ${values.calibration}`);
   const traceDir = join(__dirname, '..', 'traces');
-  const files = args.length > 0 ? args : readdirSync(traceDir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(traceDir, f));
+  const files = positionals.length > 0 ? positionals : readdirSync(traceDir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(traceDir, f));
   const vsFifo: number[] = [];
+  const idealVsFifo: number[] = [];
   const vsAspen: number[] = [];
   let groveOoms = 0;
   let overBound = 0;
@@ -115,8 +131,10 @@ function main(): void {
     const trace = parseTrace(readFileSync(file, 'utf8'));
     const name = basename(file, '.jsonl');
     const rows = policies(calibration).map((p) => summarise(simulate(trace, p, calibration)));
-    printTable(name, trace, rows, offeredLoad(trace, calibration));
+    const ideal = idealReference(trace, calibration);
+    printTable(name, trace, rows, offeredLoad(trace, calibration), ideal);
     const fifo = Math.min(...rows.filter((r) => r.policy.startsWith('fifo')).map((r) => r.meanTurnaround));
+    idealVsFifo.push(1 - ideal.meanTurnaround / fifo);
     const aspen = rows.find((r) => r.policy === 'aspen')!;
     const grove = rows.find((r) => r.policy === 'grove')!;
     vsFifo.push(1 - grove.meanTurnaround / fifo);
@@ -129,6 +147,7 @@ function main(): void {
       vs_fifo: round(vsFifo[vsFifo.length - 1]),
       vs_aspen: round(vsAspen[vsAspen.length - 1]),
       mean_turnaround_s: Object.fromEntries(rows.map((r) => [r.policy, Math.round(r.meanTurnaround)])),
+      ideal_reference: { jobs_per_gpu: ideal.jobsPerGpu, mean_turnaround_s: Math.round(ideal.meanTurnaround), vs_fifo: round(idealVsFifo[idealVsFifo.length - 1]) },
     };
   }
   console.log(
@@ -136,6 +155,7 @@ function main(): void {
       traces: files.length,
       turnaround_reduction_vs_fifo: round(mean(vsFifo)),
       turnaround_reduction_vs_aspen: round(mean(vsAspen)),
+      ideal_reference_reduction_vs_fifo: round(mean(idealVsFifo)),
       oom: groveOoms,
       max_wait_over_bound: overBound,
       max_wait_to_bound_ratio: round(maxWaitRatio),

@@ -14,6 +14,7 @@ export * from './policy/fifo-policy';
 export * from './policy/grove-policy';
 export * from './policy/scheduling-policy';
 export * from './policy/set-completion';
+export * from './sim/ideal-reference';
 export * from './sim/simulator';
 export * from './sim/trace';
 export * from './throughput/throughput-model';

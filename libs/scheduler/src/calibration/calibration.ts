@@ -93,3 +93,30 @@ export function parseCalibration(value: unknown): Calibration {
   }
   return parsed.data;
 }
+
+const RECORD_SECTIONS = ['models', 'gpuTypes'] as const;
+const FIELD_SECTIONS = ['memory', 'throughput', 'simulatedTruth'] as const;
+
+/**
+ * `base` with a partial calibration document laid over it: `provenance` is replaced; `models` and `gpuTypes` entries
+ * are added or replaced whole; fields of `memory`, `throughput` and `simulatedTruth` replace the base's one by one.
+ * The result is validated like a whole document. For replaying traces with measured or what-if coefficients.
+ */
+export function overrideCalibration(base: Calibration, override: unknown): Calibration {
+  if (!isPlainObject(override)) throw new CalibrationError('calibration override: must be a JSON object');
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (key === 'provenance') merged.provenance = value;
+    else if ((RECORD_SECTIONS as readonly string[]).includes(key) || (FIELD_SECTIONS as readonly string[]).includes(key)) {
+      if (!isPlainObject(value)) throw new CalibrationError(`calibration override: ${key} must be an object`);
+      merged[key] = { ...(base[key as keyof Calibration] as object), ...value };
+    } else {
+      throw new CalibrationError(`calibration override: unknown section "${key}"`);
+    }
+  }
+  return parseCalibration(merged);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
