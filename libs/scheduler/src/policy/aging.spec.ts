@@ -2,32 +2,58 @@ import { describe, expect, it } from 'vitest';
 import { GrovePolicy } from './grove-policy';
 import { simulate } from '../sim/simulator';
 import { parseTrace } from '../sim/trace';
-import { calibration, gpu, groveWithModels, queued } from '../testing/scenario';
+import { calibration, gpu, groveWithModels, queued, running } from '../testing/scenario';
 
 describe(GrovePolicy.name, () => {
   describe('decide: aging', () => {
     const bound = 4 * 3600;
+    // A waiting job must hold a GPU by 90 % of the bound; securing one as an aged job takes at least the minimum run.
+    const config = { agingBoundSeconds: bound, agingDeadlineFraction: 0.9, minRunSecondsBeforePreemption: 600 };
+    const allowed = 0.9 * bound;
+    const now = 100_000;
+    const fresh = queued('fresh-high', { priority: 2, baseModel: 'qwen2.5-7b', waitingSince: now, arrivalAt: now });
 
-    it('lets a low-priority job that has waited half the bound outrank a fresh high-priority job', () => {
-      const { sut } = groveWithModels({ agingBoundSeconds: bound, agingStartFraction: 0.5 });
-      const now = 100_000;
-      const old = queued('old-low', { priority: 0, baseModel: 'llama-3.1-8b', microBatchTokens: 4096, waitingSince: now - bound / 2 });
-      const fresh = queued('fresh-high', { priority: 2, baseModel: 'qwen2.5-7b', waitingSince: now, arrivalAt: now });
+    it('lets a low-priority job outrank a fresh high-priority one once waiting on could miss its deadline', () => {
+      const { sut } = groveWithModels(config);
+      const old = queued('old-low', { priority: 0, baseModel: 'llama-3.1-8b', microBatchTokens: 4096, waitingSince: now - (allowed - 600) });
 
       const result = sut.decide({ now, gpus: [gpu('n1/g0')], queue: [fresh, old] });
 
       expect(result.starts).toEqual([{ jobId: 'old-low', gpuId: 'n1/g0' }]);
+      expect(sut.agedJobIds({ now, gpus: [gpu('n1/g0')], queue: [fresh, old] })).toEqual(['old-low']);
     });
 
-    it('keeps strict priority before a job reaches the aging threshold', () => {
-      const { sut } = groveWithModels({ agingBoundSeconds: bound, agingStartFraction: 0.5 });
-      const now = 100_000;
-      const waiting = queued('low', { priority: 0, baseModel: 'llama-3.1-8b', microBatchTokens: 4096, waitingSince: now - bound / 2 + 1 });
-      const fresh = queued('high', { priority: 2, baseModel: 'qwen2.5-7b', waitingSince: now, arrivalAt: now });
+    it('keeps strict priority while the job can still be sure of a GPU in time', () => {
+      const { sut } = groveWithModels(config);
+      const waiting = queued('low', { priority: 0, baseModel: 'llama-3.1-8b', microBatchTokens: 4096, waitingSince: now - (allowed - 601) });
 
       const result = sut.decide({ now, gpus: [gpu('n1/g0')], queue: [waiting, fresh] });
 
-      expect(result.starts).toEqual([{ jobId: 'high', gpuId: 'n1/g0' }]);
+      expect(result.starts).toEqual([{ jobId: 'fresh-high', gpuId: 'n1/g0' }]);
+    });
+
+    describe('when the only GPU holds a job that arrived before it (an aged job cannot preempt that one)', () => {
+      // Half the time to the deadline has passed; the blocker's run is protected, so the fresh job cannot preempt it.
+      const low = queued('low', { priority: 0, baseModel: 'llama-3.1-8b', waitingSince: now - allowed / 2, arrivalAt: now - allowed / 2 });
+      const holding = (remainingTokens: number) =>
+        gpu('n1/g0', { jobs: [running('blocker', { baseModel: 'qwen2.5-7b', remainingTokens, arrivalAt: 0, startedAt: now })] });
+
+      it('ages the job early when the blocker finishes after its deadline, and reserves the GPU for it', () => {
+        const { sut } = groveWithModels(config);
+
+        const result = sut.decide({ now, gpus: [holding(1e9)], queue: [fresh, low] });
+
+        expect(result.starts).toEqual([]);
+        expect(result.waiting.find((w) => w.jobId === 'fresh-high')?.reason).toEqual({ code: 'reserved_for_aged_job', jobId: 'low' });
+      });
+
+      it('does not age it while the blocker finishes soon', () => {
+        const { sut } = groveWithModels(config);
+
+        const result = sut.decide({ now, gpus: [holding(1e5)], queue: [fresh, low] });
+
+        expect(result.waiting.find((w) => w.jobId === 'low')?.reason).toEqual({ code: 'behind_higher_priority', count: 1 });
+      });
     });
   });
 
@@ -42,7 +68,7 @@ describe(GrovePolicy.name, () => {
     const trace = parseTrace(lines.map((l) => JSON.stringify(l)).join('\n'));
 
     it('keeps every wait within the bound', () => {
-      const { sut } = groveWithModels({ agingBoundSeconds: bound, agingStartFraction: 0.5 });
+      const { sut } = groveWithModels({ agingBoundSeconds: bound });
 
       const result = simulate(trace, sut, calibration);
 
@@ -51,7 +77,7 @@ describe(GrovePolicy.name, () => {
     }, 60_000);
 
     it('breaks the bound when aging is switched off (the same workload starves someone)', () => {
-      const { sut } = groveWithModels({ agingBoundSeconds: bound, agingStartFraction: 100 });
+      const { sut } = groveWithModels({ agingBoundSeconds: bound, agingDeadlineFraction: 100 });
 
       const result = simulate(trace, sut, calibration);
 

@@ -2,7 +2,9 @@ import type { MemoryModel } from '../memory/memory-model';
 import type { JobShape } from '../models/job-shape';
 import type { ThroughputModel } from '../throughput/throughput-model';
 import type { GpuState, RunningJob } from './cluster-state';
-import { predictFinishTimes, totalCompletionSeconds } from './set-completion';
+import { predictFinishTimes, totalCompletionSeconds, type ProgressingJob } from './set-completion';
+
+type StepSeconds = (fusedTokens: number, jobCount: number) => number;
 
 /** A job on a GPU during a decision round: either running already or started by this round. */
 export interface LedgerJob extends JobShape {
@@ -26,6 +28,8 @@ export class LedgerGpu {
   private drainCache: number | null = null;
   private minStepsCache: number | null = null;
   private readonly capacityCache = new Map<string, number>();
+  private stepCache: { readonly base: string; readonly seconds: StepSeconds } | null = null;
+  private orderCache: { steps: Float64Array; tokens: Float64Array; fused: number } | null = null;
 
   constructor(
     readonly index: number,
@@ -99,8 +103,13 @@ export class LedgerGpu {
     return this.memory.oomFloorBytes(this.state.gpuType, job.baseModel, this.jobs.length + 1, tokens, tokenSeqLen) <= capacity;
   }
 
-  stepSeconds = (fusedTokens: number, jobCount: number): number =>
-    this.throughput.stepSeconds(this.state.gpuType, this.jobs[0]?.baseModel ?? '', fusedTokens, jobCount);
+  stepSeconds = (fusedTokens: number, jobCount: number): number => this.stepsOf(this.jobs[0]?.baseModel ?? '')(fusedTokens, jobCount);
+
+  /** The step-time predictor of a `base` process on this GPU, looked up once per base model. */
+  private stepsOf(base: string): StepSeconds {
+    if (this.stepCache?.base !== base) this.stepCache = { base, seconds: this.throughput.stepFunction(this.state.gpuType, base) };
+    return this.stepCache.seconds;
+  }
 
   /** Σ predicted remaining completion time of the jobs here. */
   completionSeconds(): number {
@@ -120,9 +129,58 @@ export class LedgerGpu {
     for (const j of this.jobs) fused += j.microBatchTokens;
     const k = this.jobs.length;
     const steps = job.remainingTokens / job.microBatchTokens;
-    const before = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused, k);
-    const after = this.throughput.stepSeconds(this.state.gpuType, job.baseModel, fused + job.microBatchTokens, k + 1);
+    const stepSeconds = this.stepsOf(job.baseModel);
+    const before = stepSeconds(fused, k);
+    const after = stepSeconds(fused + job.microBatchTokens, k + 1);
     return { completion: steps * after + k * steps * (after - before), busyExtension: steps * (after - before) };
+  }
+
+  /**
+   * The same for a job (of this GPU's base model) that outlives some job here: the whole set is re-predicted once,
+   * giving the increase of Σ completion and how much later the GPU drains.
+   */
+  joinCostOutliving(job: ProgressingJob): { completion: number; busyExtension: number } {
+    // predictFinishTimes over the set plus the job, merged into the cached order by remaining steps without allocating.
+    const { steps, tokens, fused } = this.byRemainingSteps();
+    const stepSeconds = this.stepsOf(this.jobs[0].baseModel);
+    const jobSteps = job.remainingTokens / job.microBatchTokens;
+    let tokensLeft = fused + job.microBatchTokens;
+    let count = steps.length + 1;
+    let t = this.now;
+    let done = 0;
+    let total = 0;
+    let pending = true;
+    for (let i = 0; i < steps.length || pending; ) {
+      const takeJob = pending && (i === steps.length || jobSteps < steps[i]);
+      const s = takeJob ? jobSteps : steps[i];
+      t += (s - done) * stepSeconds(tokensLeft, count);
+      done = s;
+      total += t - this.now;
+      tokensLeft -= takeJob ? job.microBatchTokens : tokens[i];
+      count--;
+      if (takeJob) pending = false;
+      else i++;
+    }
+    return { completion: total - this.completionSeconds(), busyExtension: t - this.drainAt() };
+  }
+
+  /** The jobs' remaining steps in ascending order (ties in list order), their micro-batch tokens, and Σ tokens. */
+  private byRemainingSteps(): { steps: Float64Array; tokens: Float64Array; fused: number } {
+    if (this.orderCache === null) {
+      const n = this.jobs.length;
+      const remaining = this.jobs.map((j) => j.remainingTokens / j.microBatchTokens);
+      const order = remaining.map((_, i) => i).sort((a, b) => remaining[a] - remaining[b]);
+      const steps = new Float64Array(n);
+      const tokens = new Float64Array(n);
+      let fused = 0;
+      order.forEach((j, i) => {
+        steps[i] = remaining[j];
+        tokens[i] = this.jobs[j].microBatchTokens;
+        fused += tokens[i];
+      });
+      this.orderCache = { steps, tokens, fused };
+    }
+    return this.orderCache;
   }
 
   /** Σ predicted remaining completion time of a hypothetical job set on this GPU (one base model). */
@@ -135,9 +193,8 @@ export class LedgerGpu {
     return jobs.length === 0 ? [] : predictFinishTimes(this.now, jobs, this.stepFor(jobs));
   }
 
-  private stepFor(jobs: readonly LedgerJob[]) {
-    const base = jobs[0].baseModel;
-    return (t: number, k: number) => this.throughput.stepSeconds(this.state.gpuType, base, t, k);
+  private stepFor(jobs: readonly LedgerJob[]): StepSeconds {
+    return this.stepsOf(jobs[0].baseModel);
   }
 
   /** When the GPU can take new work: when it drains, never while its node is cordoned. */
@@ -172,6 +229,7 @@ export class LedgerGpu {
     this.completionCache = null;
     this.drainCache = null;
     this.minStepsCache = null;
+    this.orderCache = null;
   }
 }
 

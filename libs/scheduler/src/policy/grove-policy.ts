@@ -7,6 +7,7 @@ import { AGED_CLASS, incrementOn, type Candidate } from './candidate';
 import { EligibilityCache } from './eligibility';
 import { LedgerGpu, toLedgerJob, type LedgerJob } from './gpu-ledger';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
+import { RescueTimes } from './rescue-times';
 import { RoundIndex } from './round-index';
 import { feedTelemetry } from './feed-telemetry';
 import type { SchedulingPolicy, Telemetry } from './scheduling-policy';
@@ -15,8 +16,11 @@ import { estimateStarts, type EstimateInput } from './start-estimates';
 export interface GrovePolicyConfig {
   /** No job should wait longer than this in one stretch (seconds). */
   readonly agingBoundSeconds: number;
-  /** A job that has waited this fraction of the bound outranks every priority class. */
-  readonly agingStartFraction: number;
+  /**
+   * A waiting job must hold a GPU by this fraction of the bound (the rest absorbs decision rounds, checkpoints and
+   * loads). It outranks every priority class from when, waiting on, it could no longer be sure of a GPU by then.
+   */
+  readonly agingDeadlineFraction: number;
   /** Churn limit: a run is never preempted before it has lasted this long. */
   readonly minRunSecondsBeforePreemption: number;
   /** Churn limit: a job is preempted at most this many times in its life. */
@@ -37,7 +41,7 @@ export interface GrovePolicyConfig {
 
 export const defaultGroveConfig: GrovePolicyConfig = {
   agingBoundSeconds: 4 * 3600,
-  agingStartFraction: 0.5,
+  agingDeadlineFraction: 0.9,
   minRunSecondsBeforePreemption: 600,
   maxPreemptionsPerJob: 2,
   maxPreemptionSearchesPerRound: 32,
@@ -56,8 +60,8 @@ interface PlacementOptions {
 }
 
 /**
- * Grove's policy. Jobs are ranked by effective class (priority, or AGED_CLASS once a job has waited agingStartFraction of
- * the bound), then by shortest predicted remaining time, then arrival. Each job in turn takes the cheapest of: an idle
+ * Grove's policy. Jobs are ranked by effective class (priority, or AGED_CLASS once a job could no longer be sure of a GPU
+ * within agingDeadlineFraction of the bound), then by shortest predicted remaining time, then arrival. Each job in turn takes the cheapest of: an idle
  * GPU; co-location with same-base jobs; a preemption (checkpoint, no progress lost, churn-limited); or waiting — where
  * "cost" is the predicted increase of Σ completion times over the jobs affected (the job itself, the jobs it would
  * share a GPU with, preempted victims). A job of a higher class or an aged job never chooses to wait if it can start.
@@ -82,7 +86,9 @@ export class GrovePolicy implements SchedulingPolicy {
     const gpus = state.gpus.map((g, i) => new LedgerGpu(i, g, this.memory, this.throughput, now));
     const eligibility = new EligibilityCache(state.gpus);
     const index = new RoundIndex(gpus);
-    const candidates = state.queue.map((job) => this.candidate(job, now, eligibility));
+    let rescue: RescueTimes | undefined;
+    const rescueTimes = () => (rescue ??= new RescueTimes(gpus, this.config.minRunSecondsBeforePreemption));
+    const candidates = state.queue.map((job) => this.candidate(job, now, eligibility, rescueTimes));
     candidates.sort(compareCandidates);
 
     const starts: StartDecision[] = [];
@@ -160,6 +166,19 @@ export class GrovePolicy implements SchedulingPolicy {
     return { preemptions, starts, waiting };
   }
 
+  /** Ids of the queued jobs aging promotes above every priority class in this state (see `aged`). */
+  agedJobIds(state: ClusterState): string[] {
+    const gpus = state.gpus.map((g, i) => new LedgerGpu(i, g, this.memory, this.throughput, state.now));
+    const eligibility = new EligibilityCache(state.gpus);
+    const rescue = new RescueTimes(gpus, this.config.minRunSecondsBeforePreemption);
+    return state.queue
+      .filter((job) => {
+        const known = this.memory.knowsModel(job.baseModel);
+        return this.aged(job, state.now, known ? eligibility.get(job.baseModel, job.selector).gpus : [], known ? () => rescue : undefined);
+      })
+      .map((job) => job.id);
+  }
+
   /** The most useful reason a job that found no start this round is waiting. */
   private waitReason(
     c: Candidate,
@@ -188,14 +207,15 @@ export class GrovePolicy implements SchedulingPolicy {
     starts.push({ jobId: c.job.id, gpuId: gpu.state.id });
   }
 
-  private candidate(job: QueuedJob, now: number, eligibility: EligibilityCache): Candidate {
-    const aged = now - job.waitingSince >= this.config.agingBoundSeconds * this.config.agingStartFraction;
-    const effectiveClass = aged ? AGED_CLASS : job.priority;
+  private candidate(job: QueuedJob, now: number, eligibility: EligibilityCache, rescue: () => RescueTimes): Candidate {
     if (!this.memory.knowsModel(job.baseModel)) {
       const reason: WaitReason = { code: 'unknown_model', baseModel: job.baseModel };
+      const effectiveClass = this.aged(job, now, []) ? AGED_CLASS : job.priority;
       return { job, eligibility: { gpus: [], gpuTypes: [], reason }, effectiveClass, soloSeconds: Infinity, sortKey: Infinity, increments: [] };
     }
     const elig = eligibility.get(job.baseModel, job.selector);
+    const aged = this.aged(job, now, elig.gpus, rescue);
+    const effectiveClass = aged ? AGED_CLASS : job.priority;
     let soloSeconds = Infinity;
     const increments = elig.gpuTypes.map((type) => this.memory.jobIncrementBytes(type, job));
     for (const type of elig.gpuTypes) {
@@ -205,6 +225,20 @@ export class GrovePolicy implements SchedulingPolicy {
     // Aged jobs go longest-waiting first; the others shortest predicted remaining time first.
     const sortKey = aged ? job.waitingSince : soloSeconds;
     return { job, eligibility: elig, effectiveClass, soloSeconds, sortKey, increments };
+  }
+
+  /**
+   * Aging: whether `job` must outrank every class now to hold a GPU by its deadline (agingDeadlineFraction of the bound
+   * after it began waiting). Securing a GPU as an aged job takes at least the minimum run time (a free GPU may be taken
+   * first and its run is then protected) and longer where the GPUs hold jobs that arrived before it (they must
+   * finish). The GPUs are consulted only once half the time to the deadline has passed, which bounds a round's cost.
+   */
+  private aged(job: QueuedJob, now: number, gpuIndices: readonly number[], rescue?: () => RescueTimes): boolean {
+    const allowed = this.config.agingBoundSeconds * this.config.agingDeadlineFraction;
+    const deadline = job.waitingSince + allowed;
+    if (now + this.config.minRunSecondsBeforePreemption >= deadline) return true;
+    if (!rescue || now - job.waitingSince < allowed / 2) return false;
+    return now + rescue().secondsToSecure(job.arrivalAt, now, gpuIndices) >= deadline;
   }
 
   /**
@@ -276,15 +310,8 @@ export class GrovePolicy implements SchedulingPolicy {
         continue;
       }
       // Joining as the shortest job has an O(1) cost; outliving a job there re-predicts the whole set.
-      let cost: number;
-      if (g.minRemainingSteps() >= steps) {
-        const join = g.joinCostShortest(job);
-        cost = join.completion + joinWeight * join.busyExtension;
-      } else {
-        const withJob = [...g.jobs, toLedgerJob(job, now)];
-        const extension = Math.max(...g.finishTimesOf(withJob)) - g.drainAt();
-        cost = g.completionSecondsOf(withJob) - g.completionSeconds() + joinWeight * extension;
-      }
+      const join = g.minRemainingSteps() >= steps ? g.joinCostShortest(job) : g.joinCostOutliving(job);
+      const cost = join.completion + joinWeight * join.busyExtension;
       if (!shared || cost < shared.cost) shared = { gpu: g, cost };
     }
     return { shared, reservedBy, minNeeded: sameBaseEligible ? minIncrement : soloNeeded };
@@ -343,7 +370,7 @@ function checkConfig(c: GrovePolicyConfig): void {
     throw new SchedulerError('invalid_input', `grove policy config: ${field} must be ${rule}`);
   };
   if (!(c.agingBoundSeconds > 0)) bad('agingBoundSeconds', '> 0');
-  if (!(c.agingStartFraction > 0)) bad('agingStartFraction', '> 0');
+  if (!(c.agingDeadlineFraction > 0)) bad('agingDeadlineFraction', '> 0');
   if (!(c.minRunSecondsBeforePreemption >= 0)) bad('minRunSecondsBeforePreemption', '≥ 0');
   if (!(c.maxPreemptionsPerJob >= 0)) bad('maxPreemptionsPerJob', '≥ 0');
   if (!Number.isInteger(c.maxPreemptionSearchesPerRound) || c.maxPreemptionSearchesPerRound < 0) {

@@ -74,14 +74,15 @@ export class ThroughputModel {
   }
 
   stepSeconds(gpuType: string, baseModel: string, fusedTokens: number, jobCount: number): number {
-    const { prior, fit } = this.entry(gpuType, baseModel);
-    const base = prior[0] + prior[1] * jobCount + prior[2] * fusedTokens;
-    if (!fit) return base;
-    const theta = fit.coefficients();
-    const correction = theta[0] + theta[1] * (jobCount - 1) + theta[2] * (fusedTokens / 1e4);
-    // A step can never be faster than a tenth of the prior; guards against a wild fit from few samples.
-    return Math.max(base + correction, base * 0.1);
+    return stepOf(this.entry(gpuType, baseModel), fusedTokens, jobCount);
   }
+
+  /** stepSeconds for one (GPU type, base model), looked up once: for loops that predict many steps of one process. */
+  stepFunction(gpuType: string, baseModel: string): (fusedTokens: number, jobCount: number) => number {
+    const entry = this.entry(gpuType, baseModel);
+    return (fusedTokens, jobCount) => stepOf(entry, fusedTokens, jobCount);
+  }
+
 
   /** Tokens per second of a job that runs alone on a GPU of this type. */
   soloTokensPerSecond(gpuType: string, baseModel: string, microBatchTokens: number): number {
@@ -96,4 +97,13 @@ export class ThroughputModel {
     // job costs, so they move the fixed term and leave the per-job one at its prior.
     entry.fit.add([1, jobCount - 1, fusedTokens / 1e4], seconds - (cf + cj * jobCount + ct * fusedTokens));
   }
+}
+
+function stepOf({ prior, fit }: Entry, fusedTokens: number, jobCount: number): number {
+  const base = prior[0] + prior[1] * jobCount + prior[2] * fusedTokens;
+  if (!fit) return base;
+  const theta = fit.coefficients();
+  const correction = theta[0] + theta[1] * (jobCount - 1) + theta[2] * (fusedTokens / 1e4);
+  // A step can never be faster than a tenth of the prior; guards against a wild fit from few samples.
+  return Math.max(base + correction, base * 0.1);
 }
