@@ -24,14 +24,15 @@ function node(id: string, overrides: Partial<NodeRecord> = {}): NodeRecord {
 
 describe(buildClusterState.name, () => {
   it('places jobs on their GPUs, queues the rest with their selector and wait start, on the Unix clock in seconds', () => {
-    const running = job('r', { status: 'running', nodeId: 'n1', gpuIndex: 0, trainedTokens: 4000, preemptions: 1 });
+    const running = job('r', { status: 'running', nodeId: 'n1', gpuIndex: 0, trainedTokens: 4000, preemptions: 1, nodeSelector: { pool: 'a' } });
     const waiting = job('w', { nodeSelector: { pool: 'a' } });
 
     const sut = buildClusterState(new Date(5_000_000), [node('n1')], [running, waiting]);
 
     expect(sut.now).toBe(5000);
     expect(sut.gpus).toEqual([expect.objectContaining({ id: 'n1/0', gpuType: 'NVIDIA H200', cordoned: false, models: ['llama'], labels: { pool: 'a' } })]);
-    expect(sut.gpus[0]!.jobs).toEqual([expect.objectContaining({ id: 'r', remainingTokens: 26_000, startedAt: 3000, preemptions: 1 })]);
+    // A running job keeps its selector too: the policy may move it to a faster GPU, only where it matches.
+    expect(sut.gpus[0]!.jobs).toEqual([expect.objectContaining({ id: 'r', remainingTokens: 26_000, startedAt: 3000, preemptions: 1, selector: { pool: 'a' } })]);
     expect(sut.queue).toEqual([expect.objectContaining({ id: 'w', arrivalAt: 1000, waitingSince: 2000, selector: { pool: 'a' } })]);
   });
 

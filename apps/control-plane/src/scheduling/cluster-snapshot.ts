@@ -50,10 +50,10 @@ export function buildClusterState(now: Date, nodes: readonly NodeRecord[], jobs:
       remainingTokens: remainingTokens(job),
       arrivalAt: seconds(job.createdAt),
       preemptions: job.preemptions,
+      selector: Object.keys(job.nodeSelector).length > 0 ? job.nodeSelector : undefined,
     };
     if (job.nodeId === null || job.gpuIndex === null) {
-      const selector = Object.keys(job.nodeSelector).length > 0 ? job.nodeSelector : undefined;
-      queue.push({ ...common, waitingSince: seconds(job.queuedAt ?? job.createdAt), selector });
+      queue.push({ ...common, waitingSince: seconds(job.queuedAt ?? job.createdAt) });
     } else {
       const key = gpuId(job.nodeId, job.gpuIndex);
       const list = placed.get(key) ?? [];

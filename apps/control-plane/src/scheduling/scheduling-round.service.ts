@@ -9,6 +9,7 @@ import type { ActiveJob } from './active-job';
 import { ClusterScheduler } from './cluster-scheduler';
 import { gpuId } from './cluster-snapshot';
 import { SchedulingRepository, type WaitingUpdate } from './scheduling.repository';
+import { preemptionNotice } from './preemption-notice';
 import { presentWaitReason } from './wait-reason.presenter';
 import { waitingChanged } from './waiting-changed';
 
@@ -77,9 +78,8 @@ export class SchedulingRound {
 
   private async preempt(job: ActiveJob | undefined, p: PreemptDecision, byId: Map<string, ActiveJob>): Promise<boolean> {
     if (!job || job.nodeId === null) return false;
-    const forJob = byId.get(p.forJobId);
-    const reason = `Preempted to make room for job ${p.forJobId}${forJob && forJob.priority > job.priority ? ' (higher priority)' : ''}`;
-    return this.moveOff(job, reason, { reason: 'preempted', for_job_id: p.forJobId });
+    const { message, data } = preemptionNotice(p, job, byId.get(p.forJobId));
+    return this.moveOff(job, message, data);
   }
 
   /** A job not started yet is taken back; a running one is asked to checkpoint and stop (once). */

@@ -23,6 +23,8 @@ export interface RunningJob extends JobShape {
   /** When the current run began (churn limit: no preemption before minRunSeconds). */
   readonly startedAt: number;
   readonly preemptions: number;
+  /** Node labels the job requires (all must match): where it may move to. */
+  readonly selector?: Readonly<Record<string, string>>;
 }
 
 export interface GpuState {

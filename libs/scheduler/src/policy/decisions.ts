@@ -24,8 +24,10 @@ export interface StartDecision {
 export interface PreemptDecision {
   readonly jobId: string;
   readonly gpuId: string;
-  /** The job whose start needs the room. */
+  /** The job whose start needs the room; the job itself when it moves to a faster GPU (`toGpuId`). */
   readonly forJobId: string;
+  /** Set when the job leaves to run on this idle, faster GPU (which the round kept free for it). */
+  readonly toGpuId?: string;
 }
 
 export interface WaitingJob {

@@ -14,6 +14,7 @@ export interface LedgerJob extends JobShape {
   readonly arrivalAt: number;
   readonly startedAt: number;
   readonly preemptions: number;
+  readonly selector: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -237,7 +238,7 @@ export class LedgerGpu {
  * A ledger job built field by field in one order, whatever extra fields the input carries, so every ledger job shares
  * one hidden class and the hot loops stay monomorphic.
  */
-export function toLedgerJob(job: Omit<LedgerJob, 'startedAt'>, startedAt: number): LedgerJob {
+export function toLedgerJob(job: Omit<LedgerJob, 'startedAt' | 'selector'> & { readonly selector?: LedgerJob['selector'] }, startedAt: number): LedgerJob {
   return {
     id: job.id,
     baseModel: job.baseModel,
@@ -249,5 +250,6 @@ export function toLedgerJob(job: Omit<LedgerJob, 'startedAt'>, startedAt: number
     arrivalAt: job.arrivalAt,
     startedAt,
     preemptions: job.preemptions,
+    selector: job.selector,
   };
 }

@@ -6,6 +6,7 @@ import type { PreemptDecision, RoundDecisions, StartDecision, WaitReason } from 
 import { AGED_CLASS, incrementOn, type Candidate } from './candidate';
 import { EligibilityCache } from './eligibility';
 import { LedgerGpu, toLedgerJob, type LedgerJob } from './gpu-ledger';
+import { planMigrations } from './migration-plan';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
 import { RescueTimes } from './rescue-times';
 import { RoundIndex } from './round-index';
@@ -162,6 +163,9 @@ export class GrovePolicy implements SchedulingPolicy {
       }
     }
 
+    for (const m of planMigrations(gpus, [...index.idleGpus()], now, this.config, this.memory, this.throughput)) {
+      preemptions.push({ jobId: m.job.id, gpuId: m.from.state.id, forJobId: m.job.id, toGpuId: m.to.state.id });
+    }
     const waiting = estimateStarts(blocked, gpus.map((g) => g.openAt()), now);
     return { preemptions, starts, waiting };
   }

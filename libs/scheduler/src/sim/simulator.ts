@@ -180,10 +180,10 @@ class Simulation {
     for (let next = this.events.peek(); next; next = this.events.peek()) {
       now = next.time;
       for (let e = this.events.peek(); e && e.time === now; e = this.events.peek()) this.handle(this.events.pop() ?? e, now);
-      const started = this.round(now);
+      const applied = this.round(now);
       const idle = this.gpus.every((g) => g.jobs.length === 0);
-      // Nothing runs, nothing will arrive and nothing could start: the rest can never run.
-      if (this.queue.length > 0 && idle && started === 0 && this.pendingExternal === 0) break;
+      // Nothing runs, nothing will arrive and the policy did nothing: the rest can never run.
+      if (this.queue.length > 0 && idle && applied === 0 && this.pendingExternal === 0) break;
       if (this.queue.length > 0 && this.tickAt > now + this.interval) {
         this.tickAt = now + this.interval;
         this.push({ time: this.tickAt, kind: 'tick' });
@@ -261,9 +261,10 @@ class Simulation {
     this.push({ time: Math.max(now, g.pausedUntil) + minSteps * step, kind: 'gpu', gpu: g, version: g.version });
   }
 
-  /** One decision round; returns how many jobs started. */
+  /** One decision round; returns how many decisions (starts that held, preemptions) it carried out. */
   private round(now: number): number {
-    if (this.queue.length === 0) return 0;
+    // With nothing queued a round can still move a job to a faster GPU that has fallen idle.
+    if (this.queue.length === 0 && !(this.gpus.some((g) => g.jobs.length === 0) && this.gpus.some((g) => g.jobs.length > 0))) return 0;
     this.rounds++;
     for (const g of this.gpus) this.advance(g, now);
     const decisions = this.policy.decide(this.snapshot(now));
@@ -308,7 +309,7 @@ class Simulation {
     let started = 0;
     for (const [g, fresh] of startedHere) started += this.settleStarts(g, fresh, now);
     for (const g of changed) this.afterChange(g, now);
-    return started;
+    return started + decisions.preemptions.length;
   }
 
   /** Drops newly started jobs (newest first) while the true peak exceeds the GPU: an OOM requeues, never fails. */
@@ -361,6 +362,7 @@ class Simulation {
           arrivalAt: j.spec.arrivalSeconds,
           startedAt: j.startedAt,
           preemptions: j.preemptions,
+          selector: j.spec.selector,
         }),
       ),
     };
