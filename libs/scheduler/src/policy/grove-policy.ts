@@ -61,11 +61,12 @@ interface PlacementOptions {
 }
 
 /**
- * Grove's policy. Jobs are ranked by effective class (priority, or AGED_CLASS once a job could no longer be sure of a GPU
- * within agingDeadlineFraction of the bound), then by shortest predicted remaining time, then arrival. Each job in turn takes the cheapest of: an idle
- * GPU; co-location with same-base jobs; a preemption (checkpoint, no progress lost, churn-limited); or waiting — where
- * "cost" is the predicted increase of Σ completion times over the jobs affected (the job itself, the jobs it would
- * share a GPU with, preempted victims). A job of a higher class or an aged job never chooses to wait if it can start.
+ * Grove's policy. Jobs are ranked by effective class (priority, or AGED_CLASS once a job could no longer be sure of a
+ * GPU within agingDeadlineFraction of the bound), then by shortest predicted remaining time, then arrival. Each job in
+ * turn takes the cheapest of: an idle GPU; co-location with same-base jobs; a preemption (checkpoint, no progress lost,
+ * churn-limited); or waiting — where "cost" is the predicted increase of Σ completion times over the jobs affected (the
+ * job itself, the jobs it would share a GPU with, preempted victims). A job of a higher class or an aged job never
+ * chooses to wait if it can start. GPUs left idle after that may take a running job from a slower GPU.
  */
 export class GrovePolicy implements SchedulingPolicy {
   readonly name = 'grove';
