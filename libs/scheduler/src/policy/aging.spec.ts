@@ -36,22 +36,27 @@ describe(GrovePolicy.name, () => {
       // Half the time to the deadline has passed; the blocker's run is protected, so the fresh job cannot preempt it.
       const low = queued('low', { priority: 0, baseModel: 'llama-3.1-8b', waitingSince: now - allowed / 2, arrivalAt: now - allowed / 2 });
       const holding = (remainingTokens: number) =>
-        gpu('n1/g0', { jobs: [running('blocker', { baseModel: 'qwen2.5-7b', remainingTokens, arrivalAt: 0, startedAt: now })] });
+        gpu('n1/g0', { jobs: [running('blocker', { baseModel: 'llama-3.2-3b', remainingTokens, arrivalAt: 0, startedAt: now })] });
 
-      it('ages the job early when the blocker finishes after its deadline, and reserves the GPU for it', () => {
+      it('ages the job early when the blocker finishes after its deadline, so it ranks first', () => {
         const { sut } = groveWithModels(config);
+        const state = { now, gpus: [holding(1e9)], queue: [fresh, low] };
 
-        const result = sut.decide({ now, gpus: [holding(1e9)], queue: [fresh, low] });
+        const result = sut.decide(state);
 
+        expect(sut.agedJobIds(state)).toEqual(['low']);
         expect(result.starts).toEqual([]);
-        expect(result.waiting.find((w) => w.jobId === 'fresh-high')?.reason).toEqual({ code: 'reserved_for_aged_job', jobId: 'low' });
+        expect(result.waiting.map((w) => w.jobId)).toEqual(['low', 'fresh-high']);
+        expect(result.waiting[1].reason).toEqual({ code: 'behind_higher_priority', count: 1 });
       });
 
       it('does not age it while the blocker finishes soon', () => {
         const { sut } = groveWithModels(config);
+        const state = { now, gpus: [holding(1e5)], queue: [fresh, low] };
 
-        const result = sut.decide({ now, gpus: [holding(1e5)], queue: [fresh, low] });
+        const result = sut.decide(state);
 
+        expect(sut.agedJobIds(state)).toEqual([]);
         expect(result.waiting.find((w) => w.jobId === 'low')?.reason).toEqual({ code: 'behind_higher_priority', count: 1 });
       });
     });
@@ -62,8 +67,8 @@ describe(GrovePolicy.name, () => {
     const lines = [
       { type: 'cluster', nodes: [{ id: 'n1', gpuType: 'h100-80gb', gpus: 1 }] },
       job('low', 60, 0, 3e8),
-      // An urgent 8B job every 20 minutes for 17 hours, each about 18 minutes of work, on one GPU.
-      ...Array.from({ length: 50 }, (_, k) => job(`urgent-${k}`, 300 + k * 1200, 2, 1e7)),
+      // An urgent 8B job every 20 minutes for 23 hours, each about 18 minutes of work, on one GPU.
+      ...Array.from({ length: 70 }, (_, k) => job(`urgent-${k}`, 300 + k * 1200, 2, 1e7)),
     ];
     const trace = parseTrace(lines.map((l) => JSON.stringify(l)).join('\n'));
 

@@ -32,7 +32,7 @@ describe(GrovePolicy.name, () => {
       expect(2048 / together).toBeLessThan(2048 / alone);
     });
 
-    it('does not let a longer job join and slow down a job with less work left', () => {
+    it('keeps a much longer job waiting rather than slow down a job nearly done', () => {
       const { sut } = groveWithModels();
       const nearlyDone = running('nearly-done', { remainingTokens: 1e6 });
 
@@ -42,8 +42,9 @@ describe(GrovePolicy.name, () => {
         queue: [queued('big', { remainingTokens: 5e8 })],
       });
 
+      // It costed joining that GPU (nobody ranked ahead waits) and found waiting cheaper.
       expect(result.starts).toEqual([]);
-      expect(result.waiting[0].reason).toEqual({ code: 'colocation_not_beneficial', gpuId: null });
+      expect(result.waiting[0].reason).toEqual({ code: 'colocation_not_beneficial', gpuId: 'n1/g0' });
     });
 
     it('never co-locates jobs of different base models in one engine process', () => {

@@ -7,16 +7,29 @@ describe(GrovePolicy.name, () => {
     // Small micro-batches leave the GPU under-used: a fused step costs far less than two solo steps.
     const small = { microBatchTokens: 256, seqLen: 256 };
 
-    it('co-trains a job with 1.2x the steps left of the running one, and keeps a 3x longer one waiting', () => {
-      const { sut } = groveWithModels();
-      const first = running('first', { ...small, remainingTokens: 2e6 });
+    const first = running('first', { ...small, remainingTokens: 2e6 });
+    const busy = () => gpu('n1/g0', { jobs: [first] });
 
-      const similar = sut.decide({ now: 0, gpus: [gpu('n1/g0', { jobs: [first] })], queue: [queued('similar', { ...small, remainingTokens: 2.4e6 })] });
-      const longer = sut.decide({ now: 0, gpus: [gpu('n1/g0', { jobs: [first] })], queue: [queued('longer', { ...small, remainingTokens: 6e6 })] });
+    it('co-trains a job with 1.2x the steps left of the running one', () => {
+      const { sut } = groveWithModels();
+
+      const similar = sut.decide({ now: 0, gpus: [busy()], queue: [queued('similar', { ...small, remainingTokens: 2.4e6 })] });
 
       expect(similar.starts).toEqual([{ jobId: 'similar', gpuId: 'n1/g0' }]);
-      expect(longer.starts).toEqual([]);
-      expect(longer.waiting[0]?.reason.code).toBe('colocation_not_beneficial');
+    });
+
+    it('lets a 3x longer one join only while no job ranked ahead of it waits for the GPU', () => {
+      const { sut } = groveWithModels();
+      const longer = queued('longer', { ...small, remainingTokens: 6e6 });
+      // Less work, another base model: it waits for the GPU to drain, and the longer job must not take that time.
+      const ahead = queued('ahead', { baseModel: 'llama-3.2-3b', remainingTokens: 1e6 });
+
+      const alone = sut.decide({ now: 0, gpus: [busy()], queue: [longer] });
+      const behind = sut.decide({ now: 0, gpus: [busy()], queue: [longer, ahead] });
+
+      expect(alone.starts).toEqual([{ jobId: 'longer', gpuId: 'n1/g0' }]);
+      expect(behind.starts).toEqual([]);
+      expect(behind.waiting.find((w) => w.jobId === 'longer')?.reason).toEqual({ code: 'colocation_not_beneficial', gpuId: null });
     });
   });
 });
