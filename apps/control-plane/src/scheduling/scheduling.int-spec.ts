@@ -5,6 +5,7 @@ import { FakeAgents, until } from '../testing/fake-agents';
 import {
   bearer, createTeam, jsonl, registerModel, startTestApp, uniqueName, uploadDataset, waitForJob, type TestApp,
 } from '../testing/test-app';
+import { tinyLlamaConfig } from '../testing/tiny-model';
 import { ClusterScheduler } from './cluster-scheduler';
 import { CPU_SPEC } from './gpu-specs';
 
@@ -101,5 +102,36 @@ describe('scheduling through the control plane (real gRPC, BullMQ, Postgres)', (
     await agents.report({ nodeId: gpu.id, jobId: high, attempt: highStart.attempt, event: { $case: 'succeeded', value: { adapterKey: adapter.body.key, trainedTokens: 10, finalLoss: 1 } } });
     const resumed = await until(() => gpu.messages.find((m) => m.jobId === low && m.kind === 'start' && m.attempt > lowStart.attempt), 'the low job to resume');
     expect(resumed.attempt).toBe(lowStart.attempt + 1);
+  });
+
+  it('a job running on an A100 moves, via checkpoint, to an H100 that comes online idle', async () => {
+    // An 8B-shaped model (the control plane needs only its config) and enough data that the move pays: about an hour
+    // predicted on the A100, well under half that on the H100.
+    const eightB = tinyLlamaConfig({
+      hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8,
+      tie_word_embeddings: false, torch_dtype: 'bfloat16',
+    });
+    const model = (await registerModel(t, team.operator, uniqueName('llama8b'), eightB).expect(201)).body.name as string;
+    const rows = Array.from({ length: 200 }, (_, i) => ({ prompt: `Question ${i}?`, completion: ` Answer ${i}.` }));
+    const data = (await uploadDataset(t, team.member, jsonl(rows))).body.id;
+    const job = (await t.http().post('/v1/jobs').set(bearer(team.member))
+      .send({ model, training_file: data, hyperparameters: { n_epochs: 100, batch_size: 2, max_seq_len: 128 } }).expect(201)).body.id as string;
+    const a100 = await agents.node(uniqueName('a100'), [model], { gpuName: 'NVIDIA A100-SXM4-40GB', memoryBytes: 40 * 2 ** 30 });
+    const first = await until(() => a100.messages.find((m) => m.jobId === job && m.kind === 'start'), 'the job to start on the A100');
+    await agents.report({ nodeId: a100.id, jobId: job, attempt: first.attempt, event: { $case: 'started', value: {} } });
+    await waitForJob(t, team.member, job, (j) => j.status === 'running');
+
+    const h100 = await agents.node(uniqueName('h100'), [model], { gpuName: 'NVIDIA H100 80GB HBM3', memoryBytes: 80 * 2 ** 30 });
+    const preempt = await until(() => a100.messages.find((m) => m.jobId === job && m.kind === 'preempt'), 'the move off the A100');
+    expect(preempt.attempt).toBe(first.attempt);
+    const events = (await api(`/v1/jobs/${job}/events?limit=100`)).body.data;
+    const moving = events.find((e: { type: string }) => e.type === 'job.preempting');
+    expect(moving.data).toEqual({ reason: 'moving_to_faster_gpu', to_gpu_id: `${h100.id}/0` });
+    expect(moving.message).toMatch(/Moving to the faster idle GPU/);
+
+    await agents.report({ nodeId: a100.id, jobId: job, attempt: first.attempt, event: { $case: 'preempted', value: { step: 1, checkpointKey: '' } } });
+    const moved = await until(() => h100.messages.find((m) => m.jobId === job && m.kind === 'start'), 'the job to start on the H100');
+    expect(moved.attempt).toBe(first.attempt + 1);
+    expect(a100.messages.filter((m) => m.jobId === job && m.kind === 'start')).toHaveLength(1);
   });
 });

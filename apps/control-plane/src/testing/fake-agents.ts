@@ -19,6 +19,8 @@ export interface FakeNode {
 export interface FakeNodeOptions {
   memoryBytes?: number;
   labels?: Record<string, string>;
+  /** A CUDA node with this GPU (e.g. 'NVIDIA H100 80GB HBM3'); a CPU slot when absent. */
+  gpuName?: string;
 }
 
 /**
@@ -55,8 +57,8 @@ export class FakeAgents {
 
   async node(name: string, models: string[], options: FakeNodeOptions = {}): Promise<FakeNode> {
     const registration = {
-      nodeName: name, gpus: [{ index: 0, name: 'cpu-slot', totalMemoryBytes: options.memoryBytes ?? 8 * 2 ** 30 }], engineVersion: 't',
-      backend: Backend.BACKEND_CPU, baseModels: models, labels: options.labels ?? {},
+      nodeName: name, gpus: [{ index: 0, name: options.gpuName ?? 'cpu-slot', totalMemoryBytes: options.memoryBytes ?? 8 * 2 ** 30 }],
+      engineVersion: 't', backend: options.gpuName ? Backend.BACKEND_CUDA : Backend.BACKEND_CPU, baseModels: models, labels: options.labels ?? {},
     };
     const reg = await this.rpc<unknown, RegisterResponse>('register', registration);
     const messages: GpuMessage[] = [];
