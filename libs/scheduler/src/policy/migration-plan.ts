@@ -33,6 +33,13 @@ export function planMigrations(
 ): Migration[] {
   const moves: Migration[] = [];
   const moved = new Set<string>();
+  // Predicted finish times per source GPU, computed once and dropped when a move changes that GPU.
+  const finishes = new Map<LedgerGpu, number[]>();
+  const finishesOf = (g: LedgerGpu): number[] => {
+    let f = finishes.get(g);
+    if (!f) finishes.set(g, (f = g.finishTimesOf(g.jobs)));
+    return f;
+  };
   for (const i of idle) {
     const to = gpus[i];
     if (to.state.cordoned || to.reservedBy !== null || to.jobs.length > 0) continue;
@@ -42,12 +49,12 @@ export function planMigrations(
       if (from.jobs.length === 0 || from.state.gpuType === to.state.gpuType) continue;
       const base = from.jobs[0].baseModel;
       if (to.state.models !== null && !to.state.models.includes(base)) continue;
-      const finishes = from.finishTimesOf(from.jobs);
+      const finish = finishesOf(from);
       from.jobs.forEach((job, k) => {
         if (moved.has(job.id) || now - job.startedAt < limits.minRunSecondsBeforePreemption) return;
         if (job.preemptions >= limits.maxPreemptionsPerJob || !matchesSelector(to.state.labels, job.selector)) return;
         const there = job.remainingTokens / throughput.soloTokensPerSecond(to.state.gpuType, base, job.microBatchTokens);
-        const gain = finishes[k] - now - there - limits.preemptionOverheadSeconds;
+        const gain = finish[k] - now - there - limits.preemptionOverheadSeconds;
         if (gain > bestGain && to.fits(job, memory.jobIncrementBytes(to.state.gpuType, job))) {
           best = { job, from, to };
           bestGain = gain;
@@ -58,6 +65,7 @@ export function planMigrations(
     const move: Migration = best;
     moved.add(move.job.id);
     move.from.remove(move.job.id);
+    finishes.delete(move.from);
     move.to.add(move.job, memory.jobIncrementBytes(move.to.state.gpuType, move.job));
     move.to.reservedBy = move.job.id;
     moves.push(move);
