@@ -37,7 +37,7 @@ export function presentWaitReason(r: WaitReason): PresentedWaitReason {
     case 'colocation_not_beneficial':
       return {
         code: r.code,
-        message: 'Joining the jobs already training this base model would delay them more than waiting costs',
+        message: 'Joining the jobs already training this base model would cost more turnaround (theirs, or that of jobs queued ahead of it) than waiting',
         gpu: r.gpuId,
       };
     case 'queued_in_order':

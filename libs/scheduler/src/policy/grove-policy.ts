@@ -198,7 +198,7 @@ export class GrovePolicy implements SchedulingPolicy {
   ): WaitReason {
     if (options.shared) return { code: 'colocation_not_beneficial', gpuId: options.shared.gpu.state.id };
     if (options.reservedBy) return { code: 'reserved_for_aged_job', jobId: options.reservedBy };
-    // Room exists beside jobs with less work left; joining them would slow shorter jobs (SRPT).
+    // Room exists beside jobs with less work left; joining them now would overtake jobs ranked ahead that wait (SRPT).
     if (index.largestFreeJoinable(c.job.baseModel, 0) >= options.minNeeded) return JOIN_WOULD_SLOW_SHORTER;
     if (higherBlocked > 0) {
       let reason = behind.get(higherBlocked);
