@@ -12,6 +12,7 @@ import {
   MemoryModel,
   parseCalibration,
   percentile,
+  seededRandom,
   ThroughputModel,
   type Calibration,
   type ClusterState,
@@ -32,16 +33,6 @@ const WARMUP_ROUNDS = 30;
 const ROUNDS = 100;
 const MODELS = ['llama-3.2-1b', 'llama-3.2-3b', 'llama-3.1-8b', 'qwen2.5-7b'];
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Longest wait in each queue: past ~12,400 s a job is aged under the default 4 h bound; below 6,480 s none can be. */
 const SCENARIOS = [
   { name: 'some_aged', maxWaitSeconds: 15_000 },
@@ -49,7 +40,7 @@ const SCENARIOS = [
 ] as const;
 
 function buildState(maxWaitSeconds: number): ClusterState {
-  const r = seeded(7);
+  const r = seededRandom(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   const now = 100_000;
   const gpus: GpuState[] = [];

@@ -21,3 +21,4 @@ export * from './throughput/throughput-model';
 export * from './training/divergence';
 export * from './training/early-stopping';
 export * from './util/percentile';
+export * from './util/seeded-random';

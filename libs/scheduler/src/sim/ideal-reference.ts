@@ -1,4 +1,5 @@
 import type { Calibration } from '../calibration/calibration';
+import { SchedulerError } from '../errors';
 import { matchesSelector } from '../policy/eligibility';
 import { SimulatedTruthModels } from './simulated-cluster';
 import type { Trace, TraceJob } from './trace';
@@ -72,7 +73,7 @@ export function idealReferenceMeanTurnaround(trace: Trace, calibration: Calibrat
       const step = truth.stepSeconds(slots[i].gpuType, set[0].spec.baseModel, fused, set.length);
       for (const j of set) rates.set(j, j.spec.microBatchTokens / step);
     });
-    if (rates.size === 0 && !Number.isFinite(dt)) throw new Error('ideal reference: waiting jobs can never run');
+    if (rates.size === 0 && !Number.isFinite(dt)) throw new SchedulerError('invalid_input', 'ideal reference: waiting jobs can never run');
     for (const [j, rate] of rates) dt = Math.min(dt, j.remainingTokens / rate);
     t += dt;
     for (const [j, rate] of rates) {

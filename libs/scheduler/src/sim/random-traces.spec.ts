@@ -4,19 +4,9 @@ import { GrovePolicy, defaultGroveConfig } from '../policy/grove-policy';
 import { MemoryModel } from '../memory/memory-model';
 import { ThroughputModel } from '../throughput/throughput-model';
 import { calibration } from '../testing/scenario';
+import { seededRandom } from '../util/seeded-random';
 import { simulate } from './simulator';
 import { parseTrace, type Trace } from './trace';
-
-/** mulberry32: small, seeded, the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MODELS = ['llama-3.2-1b', 'llama-3.2-3b', 'llama-3.1-8b', 'qwen2.5-7b'];
 
@@ -25,7 +15,7 @@ const MODELS = ['llama-3.2-1b', 'llama-3.2-3b', 'llama-3.1-8b', 'qwen2.5-7b'];
  * node cordoned for a while, heavy-tailed sizes, three priorities, some selectors.
  */
 function randomTrace(seed: number): Trace {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   const lines: object[] = [
     {
