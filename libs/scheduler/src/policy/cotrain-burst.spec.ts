@@ -44,19 +44,20 @@ describe(GrovePolicy.name, () => {
       expect(new Set(result.starts.map((s) => s.gpuId))).toEqual(new Set(['n1/g0']));
     });
 
-    it('starts only one when the queue behind is ignored (backlogWeight 0)', () => {
-      const { sut } = groveWithModels({ backlogWeight: 0 });
+    it('runs two of them one after the other when nothing else waits: as a pair both would finish later in sum', () => {
+      const { sut } = groveWithModels();
 
-      const result = sut.decide({ now: 0, gpus: [gpu('n1/g0')], queue: sweep(6) });
+      const result = sut.decide({ now: 0, gpus: [gpu('n1/g0')], queue: sweep(2) });
 
       expect(result.starts).toHaveLength(1);
+      expect(result.waiting.map((w) => w.jobId)).toEqual(['sweep-1']);
     });
 
     it('beats running them one at a time and matches or beats mLoRA-style FIFO pairs in mean turnaround', () => {
       const trace = sweepTrace(6);
 
       const grove = meanTurnaround(simulate(trace, groveWithModels().sut, calibration));
-      const oneAtATime = meanTurnaround(simulate(trace, groveWithModels({ backlogWeight: 0 }).sut, calibration));
+      const oneAtATime = meanTurnaround(simulate(trace, new FifoPolicy(1), calibration));
       const fifoPairs = meanTurnaround(simulate(trace, new FifoPolicy(2), calibration));
 
       expect(grove).toBeLessThan(oneAtATime * 0.95);

@@ -6,6 +6,7 @@ import type { PreemptDecision, RoundDecisions, StartDecision, WaitReason } from 
 import { AGED_CLASS, incrementOn, type Candidate } from './candidate';
 import { EligibilityCache } from './eligibility';
 import { LedgerGpu, toLedgerJob, type LedgerJob } from './gpu-ledger';
+import { JoinRollout, type RolloutQueue } from './join-rollout';
 import { planMigrations } from './migration-plan';
 import { findPreemptionPlan, type PreemptionPlan } from './preemption-plan';
 import { RescueTimes } from './rescue-times';
@@ -65,8 +66,9 @@ interface PlacementOptions {
  * GPU within agingDeadlineFraction of the bound), then by shortest predicted remaining time, then arrival. Each job in
  * turn takes the cheapest of: an idle GPU; co-location with same-base jobs; a preemption (checkpoint, no progress lost,
  * churn-limited); or waiting — where "cost" is the predicted increase of Σ completion times over the jobs affected (the
- * job itself, the jobs it would share a GPU with, preempted victims). A job of a higher class or an aged job never
- * chooses to wait if it can start. GPUs left idle after that may take a running job from a slower GPU.
+ * job itself, the jobs it would share a GPU with, preempted victims). Whether to co-locate or wait is settled, where the
+ * round can afford it, by rolling both futures out over the waiting queue (JoinRollout). A job of a higher class or an
+ * aged job never chooses to wait if it can start. GPUs left idle after that may take a running job from a slower GPU.
  */
 export class GrovePolicy implements SchedulingPolicy {
   readonly name = 'grove';
@@ -103,7 +105,9 @@ export class GrovePolicy implements SchedulingPolicy {
     let searches = this.config.maxPreemptionSearchesPerRound;
     let unguardedJoins = UNGUARDED_JOIN_SEARCHES_PER_ROUND;
     // Runnable jobs ranked ahead that found no start this round: they wait for GPUs to drain.
-    let waitingAhead = 0;
+    const aheadQueue: Candidate[] = [];
+    const rollout = new JoinRollout(gpus, this.throughput, now);
+    let rolloutsLeft = JOIN_ROLLOUTS_PER_ROUND;
     // Runnable jobs ranked after each candidate: the GPU time a choice uses delays each of them.
     const behindAfter = new Int32Array(candidates.length + 1);
     for (let i = candidates.length - 1; i >= 0; i--) behindAfter[i] = behindAfter[i + 1] + (candidates[i].eligibility.reason ? 0 : 1);
@@ -123,9 +127,9 @@ export class GrovePolicy implements SchedulingPolicy {
       const eligibleGpus = Math.max(1, c.eligibility.gpus.length);
       const backlog = (this.config.backlogWeight * behindAfter[ci + 1]) / eligibleGpus;
       // Joining a running set also pushes back that GPU's drain, which the jobs ranked ahead and waiting are queued for.
-      const joinWeight = backlog + (this.config.backlogWeight * waitingAhead) / eligibleGpus;
+      const joinWeight = backlog + (this.config.backlogWeight * aheadQueue.length) / eligibleGpus;
       // With none of them waiting, nothing stops it joining jobs with far less work left beyond what that costs them.
-      const keepOrder = waitingAhead > 0 || unguardedJoins <= 0;
+      const keepOrder = aheadQueue.length > 0 || unguardedJoins <= 0;
       if (!keepOrder) unguardedJoins--;
       const options = this.placementOptions(c, job, gpus, index, now, joinWeight, keepOrder);
       if (options.idle) {
@@ -151,7 +155,14 @@ export class GrovePolicy implements SchedulingPolicy {
       const drainAt = index.kthDrain(blocked.length);
       const waitCost = mustStart ? Infinity : Math.max(0, drainAt - now) + c.soloSeconds + backlog * c.soloSeconds;
 
-      if (options.shared && sharedCost <= preemptCost && sharedCost <= waitCost) {
+      // Join or wait: rolled out over the queue where the round can afford it, else the cost above decides.
+      let shareBeatsWait = sharedCost <= waitCost;
+      if (options.shared && !mustStart && rolloutsLeft > 0 && aheadQueue.length < ROLLOUT_QUEUE_JOBS) {
+        rolloutsLeft--;
+        const queue = rolloutQueue(aheadQueue, candidates, ci, behindAfter, this.config.backlogWeight);
+        shareBeatsWait = rollout.joinLowersCompletion(options.shared.gpu, toLedgerJob(job, now), queue);
+      }
+      if (options.shared && sharedCost <= preemptCost && shareBeatsWait) {
         this.start(options.shared.gpu, c, now, starts, index);
       } else if (plan && preemptCost <= waitCost) {
         const before = plan.gpu.baseModel;
@@ -163,7 +174,7 @@ export class GrovePolicy implements SchedulingPolicy {
         this.start(plan.gpu, c, now, starts, index);
       } else {
         if (c.effectiveClass === AGED_CLASS) index.reserveEarliestDrain(c.eligibility, c.job.id);
-        waitingAhead++;
+        aheadQueue.push(c);
         blocked.push(waitingEntry(c, this.waitReason(c, options, index, higherBlocked, behind)));
       }
     }
@@ -371,6 +382,22 @@ export class GrovePolicy implements SchedulingPolicy {
  * tens of milliseconds more; in the traces a round starts a few jobs).
  */
 const UNGUARDED_JOIN_SEARCHES_PER_ROUND = 32;
+
+/**
+ * Bounds the join rollouts' cost: the first this many jobs of a round that could join a set decide it by rollout, over
+ * at most this many queued jobs (the rest of the queue counts as a tail), and only while fewer than that wait ahead.
+ * The benchmark gives the same result with 4 or 100 rollouts and with a 32- or 100,000-job rollout queue.
+ */
+const JOIN_ROLLOUTS_PER_ROUND = 4;
+const ROLLOUT_QUEUE_JOBS = 32;
+
+/** The queue candidates[ci] is judged against: the runnable jobs waiting ahead, it, and up to ROLLOUT_QUEUE_JOBS in all. */
+function rolloutQueue(ahead: readonly Candidate[], candidates: readonly Candidate[], ci: number, behindAfter: Int32Array, behindWeight: number): RolloutQueue {
+  const jobs = [...ahead, candidates[ci]];
+  let k = ci + 1;
+  for (; k < candidates.length && jobs.length < ROLLOUT_QUEUE_JOBS; k++) if (!candidates[k].eligibility.reason) jobs.push(candidates[k]);
+  return { jobs, joiner: ahead.length, tail: behindAfter[k], behindWeight };
+}
 
 const JOIN_WOULD_SLOW_SHORTER: WaitReason = Object.freeze({ code: 'colocation_not_beneficial', gpuId: null });
 
