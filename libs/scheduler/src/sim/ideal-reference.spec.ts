@@ -86,4 +86,31 @@ describe(idealReferenceMeanTurnaround.name, () => {
 
     expect(idealReferenceMeanTurnaround(t, calibration, { jobsPerGpu: 1 })).toBeCloseTo(1000 * stepAlone, 6);
   });
+
+  describe('rollout grouping', () => {
+    it('runs two equal jobs one after the other: as a pair both would finish later in sum', () => {
+      // Serially they finish at p and 2p; a fused 2 × 2,048-token step is ~1.6× a solo one, so as a pair both at 1.6p.
+      const t = trace([
+        { id: 'a', at: 0, steps: 1000 },
+        { id: 'b', at: 0, steps: 1000 },
+      ]);
+
+      const mean = idealReferenceMeanTurnaround(t, calibration, { jobsPerGpu: 2, grouping: 'rollout' });
+
+      expect(stepPair).toBeGreaterThan(1.5 * stepAlone);
+      expect(mean).toBeCloseTo((1000 * stepAlone + 2000 * stepAlone) / 2, 6);
+    });
+
+    it('pairs jobs when enough wait for the throughput the pair saves, and beats both fixed choices', () => {
+      const jobs = Array.from({ length: 6 }, (_, i) => ({ id: `j${i}`, at: 0, steps: 1000 }));
+      const t = trace(jobs);
+
+      const rollout = idealReferenceMeanTurnaround(t, calibration, { jobsPerGpu: 2, grouping: 'rollout' });
+      const alone = idealReferenceMeanTurnaround(t, calibration, { jobsPerGpu: 1 });
+      const pairs = idealReferenceMeanTurnaround(t, calibration, { jobsPerGpu: 2 });
+
+      expect(rollout).toBeLessThan(alone);
+      expect(rollout).toBeLessThanOrEqual(pairs);
+    });
+  });
 });

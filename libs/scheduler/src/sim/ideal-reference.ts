@@ -1,22 +1,28 @@
 import type { Calibration } from '../calibration/calibration';
 import { SchedulerError } from '../errors';
 import { matchesSelector } from '../policy/eligibility';
+import { rolloutJoins } from './ideal-rollout-joins';
 import { SimulatedTruthModels } from './simulated-cluster';
 import type { Trace, TraceJob } from './trace';
 
 export interface IdealReferenceOptions {
   /** Most jobs (of one base model) co-trained on a GPU; 1 runs every job alone. */
   readonly jobsPerGpu: number;
+  /**
+   * How a job that finds no free GPU picks a set to join: `fewest` joins the eligible set with the fewest jobs;
+   * `rollout` joins the set where a rollout of the future (see rolloutJoins) finishes everyone sooner in sum, or waits.
+   */
+  readonly grouping?: 'fewest' | 'rollout';
 }
 
-interface Slot {
+export interface Slot {
   readonly node: string;
   readonly gpuType: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly models: readonly string[] | null;
 }
 
-interface Job {
+export interface Job {
   readonly spec: TraceJob;
   /** Solo seconds per token on the fastest GPU type (the SRPT key per remaining token). */
   readonly secondsPerToken: number;
@@ -61,7 +67,7 @@ export function idealReferenceMeanTurnaround(trace: Trace, calibration: Calibrat
       if (e.type === 'cordon') cordoned.add(e.node);
       else cordoned.delete(e.node);
     }
-    const sets = assign(active, slots, cordoned, truth, options.jobsPerGpu);
+    const sets = assign(active, slots, cordoned, truth, options);
     let dt = Math.min(
       nextArrival < jobs.length ? jobs[nextArrival].spec.arrivalSeconds - t : Infinity,
       nextCordon < cordonEvents.length ? cordonEvents[nextCordon].atSeconds - t : Infinity,
@@ -88,11 +94,13 @@ export function idealReferenceMeanTurnaround(trace: Trace, calibration: Calibrat
   return jobs.reduce((s, j) => s + j.finishedAt - j.spec.arrivalSeconds, 0) / jobs.length;
 }
 
-function assign(active: Job[], slots: readonly Slot[], cordoned: ReadonlySet<string>, truth: SimulatedTruthModels, perGpu: number): Job[][] {
+function assign(active: Job[], slots: readonly Slot[], cordoned: ReadonlySet<string>, truth: SimulatedTruthModels, options: IdealReferenceOptions): Job[][] {
+  const perGpu = options.jobsPerGpu;
   active.sort(
     (a, b) => b.spec.priority - a.spec.priority || a.remainingTokens * a.secondsPerToken - b.remainingTokens * b.secondsPerToken,
   );
   const sets: Job[][] = slots.map(() => []);
+  const waiting: Job[] = [];
   for (const j of active) {
     let best = -1;
     let bestRate = 0;
@@ -100,6 +108,10 @@ function assign(active: Job[], slots: readonly Slot[], cordoned: ReadonlySet<str
       if (sets[i].length > 0 || !eligible(j, slots[i], cordoned)) continue;
       const rate = 1 / truth.stepSeconds(slots[i].gpuType, j.spec.baseModel, j.spec.microBatchTokens, 1);
       if (rate > bestRate) [best, bestRate] = [i, rate];
+    }
+    if (best < 0 && options.grouping === 'rollout') {
+      waiting.push(j);
+      continue;
     }
     if (best < 0 && perGpu > 1) {
       for (let i = 0; i < slots.length; i++) {
@@ -110,9 +122,10 @@ function assign(active: Job[], slots: readonly Slot[], cordoned: ReadonlySet<str
     }
     if (best >= 0) sets[best].push(j);
   }
+  if (waiting.length > 0 && perGpu > 1) rolloutJoins(sets, waiting, slots, cordoned, truth, perGpu);
   return sets;
 }
 
-function eligible(j: Job, slot: Slot, cordoned: ReadonlySet<string>): boolean {
+export function eligible(j: Job, slot: Slot, cordoned: ReadonlySet<string>): boolean {
   return !cordoned.has(slot.node) && (slot.models === null || slot.models.includes(j.spec.baseModel)) && matchesSelector(slot.labels, j.spec.selector);
 }
