@@ -20,7 +20,8 @@ redis_dir=$data/redis
 log() { printf '[services] %s\n' "$*" >&2; }
 
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / : postgres may not enter the directory this runs in (mktemp directories are private).
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 apt_install() {
@@ -47,13 +48,31 @@ ensure_binaries() {
   fi
 }
 
+# As root the data sits outside the checkout, so a deleted checkout would leave it behind: each data directory names
+# its checkout, and one whose checkout is gone (and whose server is not running) is removed on the next start.
+remove_orphaned_pg() {
+  [ "$(id -u)" = 0 ] || return 0
+  local d owner pid
+  for d in /var/tmp/grove-pg-*; do
+    [ -d "$d" ] && [ "$d" != "$pg_dir" ] && [ -s "$d/checkout" ] || continue
+    owner=$(cat "$d/checkout")
+    [ -e "$owner" ] && continue
+    pid=$(head -1 "$d/data/postmaster.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+    rm -rf "$d"
+    log "removed the Postgres data of a deleted checkout ($owner)"
+  done
+}
+
 start_pg() {
   local bin; bin=$(pg_bin)
+  remove_orphaned_pg
   if [ ! -s "$pg_data/PG_VERSION" ]; then
     mkdir -p "$pg_dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
     as_pg "$bin/initdb" -D "$pg_data" -U grove --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  [ "$(id -u)" = 0 ] && printf '%s\n' "$root" > "$pg_dir/checkout"
   if as_pg "$bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; then
     log "postgres already running on 127.0.0.1:$PG_PORT"
   else
