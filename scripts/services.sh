@@ -99,6 +99,17 @@ stop_pg() {
 
 redis_running() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
+# The data directory of the Redis on our port: ours, or another checkout's (which we must neither use nor stop).
+redis_serving_dir() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get dir 2>/dev/null | sed -n 2p; }
+redis_is_ours() { [ "$(redis_serving_dir)" = "$(cd "$redis_dir" 2>/dev/null && pwd -P)" ]; }
+
+check_redis_port() {
+  if redis_running && ! redis_is_ours; then
+    log "port $REDIS_PORT is held by a Redis serving $(redis_serving_dir) (another checkout?): stop it, or set GROVE_REDIS_PORT"
+    exit 1
+  fi
+}
+
 start_redis() {
   mkdir -p "$redis_dir"
   if redis_running; then log "redis already running on 127.0.0.1:$REDIS_PORT"; return; fi
@@ -113,6 +124,10 @@ start_redis() {
 
 stop_redis() {
   command -v redis-cli >/dev/null || return 0
+  if redis_running && ! redis_is_ours; then
+    log "left the Redis on port $REDIS_PORT running: it serves $(redis_serving_dir), not this checkout"
+    return 0
+  fi
   if redis_running; then
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
     for _ in $(seq 50); do redis_running || break; sleep 0.1; done
@@ -130,12 +145,18 @@ print_env() {
 case "${1:-}" in
   start)
     ensure_binaries
+    # Checked before anything starts, so a refusal leaves nothing running.
+    [ -n "${REDIS_URL:-}" ] || check_redis_port
     [ -n "${DATABASE_URL:-}" ] || start_pg
     [ -n "${REDIS_URL:-}" ] || start_redis ;;
   stop) [ -n "${DATABASE_URL:-}" ] || stop_pg; [ -n "${REDIS_URL:-}" ] || stop_redis ;;
   status)
     if [ -z "${DATABASE_URL:-}" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$pg_data" status || true; fi
-    if [ -z "${REDIS_URL:-}" ]; then redis_running && echo "redis: running" || echo "redis: stopped"; fi ;;
+    if [ -z "${REDIS_URL:-}" ]; then
+      if ! redis_running; then echo "redis: stopped"
+      elif redis_is_ours; then echo "redis: running"
+      else echo "redis: port $REDIS_PORT held by another Redis ($(redis_serving_dir))"; fi
+    fi ;;
   env) print_env ;;
   *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
