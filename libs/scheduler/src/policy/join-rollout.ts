@@ -52,11 +52,14 @@ export class JoinRollout {
     for (let i = 0; i < this.gpus.length; i++) this.open[i] = this.gpus[i].openAt();
     const waiting = this.schedule(queue, false);
 
-    const withJob = [...target.jobs, job];
     let drain = this.now;
-    for (const f of target.finishTimesOf(withJob)) drain = Math.max(drain, f);
+    let completion = 0;
+    for (const f of target.finishTimesOf([...target.jobs, job])) {
+      drain = Math.max(drain, f);
+      completion += f - this.now;
+    }
     if (!target.state.cordoned) this.open[target.index] = drain;
-    const joined = target.completionSecondsOf(withJob) - target.completionSeconds() + this.schedule(queue, true);
+    const joined = completion - target.completionSeconds() + this.schedule(queue, true);
     return joined < waiting;
   }
 

@@ -72,13 +72,7 @@ export function idealReferenceMeanTurnaround(trace: Trace, calibration: Calibrat
       nextArrival < jobs.length ? jobs[nextArrival].spec.arrivalSeconds - t : Infinity,
       nextCordon < cordonEvents.length ? cordonEvents[nextCordon].atSeconds - t : Infinity,
     );
-    const rates = new Map<Job, number>();
-    sets.forEach((set, i) => {
-      if (set.length === 0) return;
-      const fused = set.reduce((s, j) => s + j.spec.microBatchTokens, 0);
-      const step = truth.stepSeconds(slots[i].gpuType, set[0].spec.baseModel, fused, set.length);
-      for (const j of set) rates.set(j, j.spec.microBatchTokens / step);
-    });
+    const rates = tokenRates(sets, slots, truth);
     if (rates.size === 0 && !Number.isFinite(dt)) throw new SchedulerError('invalid_input', 'ideal reference: waiting jobs can never run');
     for (const [j, rate] of rates) dt = Math.min(dt, j.remainingTokens / rate);
     t += dt;
@@ -92,6 +86,18 @@ export function idealReferenceMeanTurnaround(trace: Trace, calibration: Calibrat
     }
   }
   return jobs.reduce((s, j) => s + j.finishedAt - j.spec.arrivalSeconds, 0) / jobs.length;
+}
+
+/** Each co-trained job's tokens per second under the truth, its set (one per slot) running as one fused step. */
+export function tokenRates(sets: readonly (readonly Job[])[], slots: readonly Slot[], truth: SimulatedTruthModels): Map<Job, number> {
+  const rates = new Map<Job, number>();
+  sets.forEach((set, i) => {
+    if (set.length === 0) return;
+    const fused = set.reduce((s, j) => s + j.spec.microBatchTokens, 0);
+    const step = truth.stepSeconds(slots[i].gpuType, set[0].spec.baseModel, fused, set.length);
+    for (const j of set) rates.set(j, j.spec.microBatchTokens / step);
+  });
+  return rates;
 }
 
 function assign(active: Job[], slots: readonly Slot[], cordoned: ReadonlySet<string>, truth: SimulatedTruthModels, options: IdealReferenceOptions): Job[][] {

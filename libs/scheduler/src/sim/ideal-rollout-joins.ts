@@ -1,4 +1,4 @@
-import { eligible, type Job, type Slot } from './ideal-reference';
+import { eligible, tokenRates, type Job, type Slot } from './ideal-reference';
 import type { SimulatedTruthModels } from './simulated-cluster';
 
 /**
@@ -43,27 +43,18 @@ function rollout(start: readonly Job[][], queue: readonly Job[], slots: readonly
       const k = waiting.findIndex((j) => eligible(j, slots[i], cordoned));
       if (k >= 0) sets[i].push(waiting.splice(k, 1)[0]);
     }
-    const rates = sets.map((set, i) => {
-      if (set.length === 0) return [];
-      const fused = set.reduce((s, j) => s + j.spec.microBatchTokens, 0);
-      const step = truth.stepSeconds(slots[i].gpuType, set[0].spec.baseModel, fused, set.length);
-      return set.map((j) => j.spec.microBatchTokens / step);
-    });
+    const rates = tokenRates(sets, slots, truth);
     let dt = Infinity;
-    sets.forEach((set, i) => set.forEach((j, k) => (dt = Math.min(dt, (remaining.get(j) ?? 0) / rates[i][k]))));
+    for (const [j, rate] of rates) dt = Math.min(dt, (remaining.get(j) ?? 0) / rate);
     // Jobs no GPU can take (all theirs cordoned) count as never finishing: any plan leaving fewer of them wins.
     if (!Number.isFinite(dt)) return total + waiting.length * 1e12;
     t += dt;
-    sets.forEach((set, i) => {
-      for (let k = set.length - 1; k >= 0; k--) {
-        const left = (remaining.get(set[k]) ?? 0) - rates[i][k] * dt;
-        remaining.set(set[k], left);
-        if (left <= 1e-6 * set[k].spec.microBatchTokens) {
-          total += t;
-          set.splice(k, 1);
-        }
-      }
-    });
+    for (const [j, rate] of rates) remaining.set(j, (remaining.get(j) ?? 0) - rate * dt);
+    for (let i = 0; i < sets.length; i++) {
+      const running = sets[i].filter((j) => (remaining.get(j) ?? 0) > 1e-6 * j.spec.microBatchTokens);
+      total += t * (sets[i].length - running.length);
+      sets[i] = running;
+    }
     if (waiting.length === 0 && sets.every((s) => s.length === 0)) return total;
   }
 }
